@@ -1,0 +1,62 @@
+"""`python -m lms_assets.sandbox`: serve the sandbox LMS API until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from datetime import date
+
+from lms_assets.sandbox.data import SandboxData
+from lms_assets.sandbox.server import SandboxHTTPServer, SandboxOptions
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m lms_assets.sandbox", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--users", type=int, default=2_000)
+    p.add_argument("--contents", type=int, default=500)
+    p.add_argument("--activities", type=int, default=20_000)
+    p.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1),
+                   help="first day of activity (UTC), YYYY-MM-DD")
+    p.add_argument("--days", type=int, default=30, help="days of activity from --start")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--username", default="sandbox")
+    p.add_argument("--password", default=os.environ.get("LMS_SANDBOX_PASSWORD", "sandbox-password"),
+                   help="default: $LMS_SANDBOX_PASSWORD or 'sandbox-password'")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests that fail (0..1)")
+    p.add_argument("--retry-after", default="0,1", help="Retry-After seconds for 429s, comma separated")
+    p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--no-totals", action="store_true", help="omit page/perPage/total from bodies")
+    p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    data = SandboxData(seed=args.seed, users=args.users, contents=args.contents,
+                       activities=args.activities, start=args.start, days=args.days)
+    options = SandboxOptions(
+        username=args.username, password=args.password, fault_rate=args.fault_rate,
+        retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
+        latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
+        seed=args.seed,
+    )
+    _ = data.activity_ms
+    server = SandboxHTTPServer((args.host, args.port), data, options)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"sandbox LMS API on {server.base_url} ({data.users} users, {data.contents} contents, "
+          f"{data.activities} activities from {data.start} for {data.days} days, "
+          f"fault rate {options.fault_rate})", flush=True)
+    try:
+        server.serve_forever()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""An HTTP stand-in for the LMS API, with the API's faults.
+
+Plain `http.server` keeps the sandbox dependency-free; HTTP/1.1 keep-alive and orjson keep it
+well ahead of any client (a page of 200 activities is built and sent in well under a
+millisecond), so benchmarks measure the client, not the stand-in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import orjson
+
+from lms_assets.sandbox.data import SandboxData, parse_timestamp
+
+MAX_PER_PAGE = 200
+HTML_ERROR = b"<html><head><title>{code}</title></head><body><h1>Service unavailable</h1></body></html>"
+
+
+@dataclass
+class SandboxOptions:
+    """How the sandbox behaves, beyond the data it serves."""
+
+    username: str = "sandbox"
+    password: str = "sandbox-password"
+    fault_rate: float = 0.0
+    retry_after: tuple[int, ...] = (0, 1)
+    latency_ms: float = 0.0
+    totals: bool = True
+    fail_paths: tuple[str, ...] = ()  # paths that always answer 503, to prove a run gives up
+    seed: int = 42
+
+
+@dataclass
+class SandboxStats:
+    """What the sandbox served, exposed at `/_sandbox/stats`."""
+
+    by_status: Counter = field(default_factory=Counter)
+    by_path: Counter = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, path: str, status: int) -> None:
+        with self.lock:
+            self.by_status[str(status)] += 1
+            self.by_path[f"{path} {status}"] += 1
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            return {
+                "requests": sum(self.by_status.values()),
+                "by_status": dict(self.by_status),
+                "by_path": dict(self.by_path),
+            }
+
+    def reset(self) -> None:
+        with self.lock:
+            self.by_status.clear()
+            self.by_path.clear()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "SandboxHTTPServer"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        pass  # a request log per page would drown the test output
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json", headers=None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _json(self, status: int, payload: object, path: str, headers=None) -> None:
+        self.server.stats.count(path, status)
+        self._send(status, orjson.dumps(payload), headers=headers)
+
+    def _authorized(self) -> bool:
+        header = self.headers.get("Authorization", "")
+        if not header.startswith("Basic "):
+            return False
+        try:
+            user, _, pwd = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False
+        opts = self.server.options
+        return hmac.compare_digest(user, opts.username) and hmac.compare_digest(pwd, opts.password)
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        path = urlsplit(self.path).path
+        if path == "/_sandbox/reset":
+            self.server.stats.reset()
+            self._send(200, b"{}")
+        else:
+            self._send(404, b'{"error": "not found"}')
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        url = urlsplit(self.path)
+        path = url.path.rstrip("/")
+        srv = self.server
+        if path == "/_sandbox/stats":
+            self._send(200, orjson.dumps(srv.stats.snapshot()))
+            return
+        if path == "/_sandbox/health":
+            self._send(200, b'{"ok": true}')
+            return
+        if path not in ("/v1/contents", "/v1/users", "/v1/activities"):
+            self._json(404, {"error": f"no such endpoint {path}"}, path)
+            return
+        if srv.options.latency_ms:
+            time.sleep(srv.options.latency_ms / 1000)
+        if not self._authorized():
+            self._json(401, {"error": "invalid credentials"}, path, {"WWW-Authenticate": 'Basic realm="lms"'})
+            return
+        if path in srv.options.fail_paths:
+            srv.stats.count(path, 503)
+            self._send(503, HTML_ERROR.replace(b"{code}", b"503"), "text/html")
+            return
+        fault = srv.draw_fault()
+        if fault:
+            self._fault(fault, path)
+            return
+        try:
+            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+            page = int(query.get("page", "1"))
+            per_page = int(query.get("perPage", "50"))
+            if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+                raise ValueError(f"page must be >= 1 and perPage in 1..{MAX_PER_PAGE}")
+            if path == "/v1/activities":
+                lo = parse_timestamp(query["timestampFrom"]) if "timestampFrom" in query else None
+                hi = parse_timestamp(query["timestampTo"]) if "timestampTo" in query else None
+                listing, make = srv.data.activity_range(lo, hi), srv.data.activity
+            elif path == "/v1/users":
+                listing, make = range(srv.data.users), srv.data.user
+            else:
+                listing, make = range(srv.data.contents), srv.data.content
+        except (ValueError, KeyError) as exc:
+            self._json(400, {"error": str(exc)}, path)
+            return
+        chunk = listing[(page - 1) * per_page : page * per_page]
+        body: dict = {"results": [make(i) for i in chunk]}
+        if srv.options.totals:
+            body.update(page=page, perPage=per_page, total=len(listing))
+        self._json(200, body, path)
+
+    def _fault(self, status: int, path: str) -> None:
+        srv = self.server
+        srv.stats.count(path, status)
+        if status == 429:
+            retry_after = srv.rng_choice(srv.options.retry_after)
+            self._send(429, b'{"error": "rate limited"}', headers={"Retry-After": str(retry_after)})
+        elif status in (502, 503):
+            self._send(status, HTML_ERROR.replace(b"{code}", str(status).encode()), "text/html")
+        else:
+            self._send(status, orjson.dumps({"error": "internal error"}))
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], data: SandboxData, options: SandboxOptions):
+        super().__init__(address, _Handler)
+        self.data = data
+        self.options = options
+        self.stats = SandboxStats()
+        self._rng = random.Random(options.seed)
+        self._rng_lock = threading.Lock()
+
+    def draw_fault(self) -> int | None:
+        if self.options.fault_rate <= 0:
+            return None
+        with self._rng_lock:
+            if self._rng.random() >= self.options.fault_rate:
+                return None
+            return self._rng.choice((429, 429, 500, 502, 503, 504))
+
+    def rng_choice(self, values):
+        with self._rng_lock:
+            return self._rng.choice(values)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+class Sandbox:
+    """A sandbox served from a background thread; for tests that need one in-process."""
+
+    def __init__(self, data: SandboxData | None = None, options: SandboxOptions | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
+        self.server = SandboxHTTPServer((host, port), data or SandboxData(), options or SandboxOptions())
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def data(self) -> SandboxData:
+        return self.server.data
+
+    @property
+    def options(self) -> SandboxOptions:
+        return self.server.options
+
+    @property
+    def stats(self) -> SandboxStats:
+        return self.server.stats
+
+    def __enter__(self) -> "Sandbox":
+        _ = self.server.data.activity_ms  # generate before the first request, not during it
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,79 @@
+"""Where loads go: the dlt destination, the pipelines' working directory, and DuckDB's one-writer rule.
+
+Everything here is read from the environment and dlt's config at call time, never at import,
+so loading the Dagster definitions needs no secret and touches no database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import dlt
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATASET = "lms"
+DEFAULT_DUCKDB = PROJECT_ROOT / "data" / "warehouse.duckdb"
+SUPPORTED = ("duckdb", "postgres", "motherduck", "snowflake", "bigquery")
+
+
+def destination_type() -> str:
+    kind = os.environ.get("LMS_DESTINATION", "duckdb").strip().lower() or "duckdb"
+    if kind not in SUPPORTED:
+        raise ValueError(f"LMS_DESTINATION is {kind!r}: set it to one of {', '.join(SUPPORTED)} (default duckdb).")
+    return kind
+
+
+def duckdb_path() -> Path:
+    """The DuckDB file, from dlt's own key `destination.duckdb.credentials` (env DESTINATION__DUCKDB__CREDENTIALS)."""
+    configured = dlt.config.get("destination.duckdb.credentials")
+    path = Path(str(configured)) if configured else DEFAULT_DUCKDB
+    return path if path.is_absolute() else (Path.cwd() / path)
+
+
+def make_destination() -> Any:
+    kind = destination_type()
+    if kind == "duckdb":
+        path = duckdb_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return dlt.destinations.duckdb(credentials=str(path))
+    return kind  # dlt resolves the credentials from its own config keys
+
+
+def pipelines_dir() -> Path:
+    """dlt's working directory: `LMS_PIPELINES_DIR`, else `data/dlt` in the project (never /var/dlt)."""
+    configured = os.environ.get("LMS_PIPELINES_DIR")
+    return Path(configured) if configured else PROJECT_ROOT / "data" / "dlt"
+
+
+def make_pipeline(name: str, working_dir: Optional[Path] = None, **kwargs: Any) -> dlt.Pipeline:
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=make_destination(),
+        dataset_name=DATASET,
+        pipelines_dir=str(working_dir or pipelines_dir()),
+        **kwargs,
+    )
+
+
+@contextlib.contextmanager
+def write_lock() -> Iterator[None]:
+    """Serialise access to a DuckDB file across processes; a no-op for server databases.
+
+    DuckDB lets one process open a file at a time, so a second concurrent load (or a
+    summary query) waits here instead of failing with "Could not set lock on file".
+    """
+    if destination_type() != "duckdb":
+        yield
+        return
+    path = duckdb_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{path}.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

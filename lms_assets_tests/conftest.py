@@ -1,0 +1,54 @@
+"""Fixtures: a sandbox LMS API on localhost, and an environment pointing dlt at it and at a temp DuckDB."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from lms_assets.sandbox import Sandbox, SandboxData, SandboxOptions
+
+PASSWORD = "s3cr3t-Sandbox-pw"
+SMALL = dict(users=300, contents=120, activities=3_000, start=date(2024, 1, 1), days=5)
+
+
+@pytest.fixture(scope="session")
+def sandbox():
+    """One fault-free sandbox for the session; tests that need faults make their own."""
+    with Sandbox(SandboxData(**SMALL), SandboxOptions(password=PASSWORD)) as sb:
+        yield sb
+
+
+@pytest.fixture
+def make_sandbox():
+    """Start a sandbox with given data/options for one test."""
+    with contextlib.ExitStack() as stack:
+        def start(options: SandboxOptions | None = None, **data) -> Sandbox:
+            opts = options or SandboxOptions()
+            opts.password = PASSWORD
+            return stack.enter_context(Sandbox(SandboxData(**{**SMALL, **data}), opts))
+        yield start
+
+
+@pytest.fixture
+def lms_env(tmp_path: Path, monkeypatch, sandbox):
+    """Point the source at `sandbox` and the destination at a DuckDB file in tmp_path.
+
+    Returns a function that re-points the source at another sandbox.
+    """
+    def point_at(sb: Sandbox) -> Path:
+        monkeypatch.setenv("SOURCES__LMS__BASE_URL", sb.base_url)
+        return tmp_path / "warehouse.duckdb"
+
+    monkeypatch.setenv("SOURCES__LMS__USERNAME", "sandbox")
+    monkeypatch.setenv("SOURCES__LMS__PASSWORD", PASSWORD)
+    monkeypatch.setenv("SOURCES__LMS__START_DATE", "2024-01-01")
+    monkeypatch.setenv("SOURCES__LMS__BACKOFF_FACTOR", "0.01")
+    monkeypatch.setenv("SOURCES__LMS__MAX_RETRY_DELAY", "0.5")
+    monkeypatch.setenv("LMS_DESTINATION", "duckdb")
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.setenv("LMS_PIPELINES_DIR", str(tmp_path / "dlt"))
+    point_at(sandbox)
+    return point_at

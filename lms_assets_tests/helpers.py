@@ -1,0 +1,38 @@
+"""Reading back what a load wrote, straight from the DuckDB file (not through our code)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from lms_assets.sandbox import SandboxData
+
+
+def query(path: Path, sql: str, *params) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def ids(path: Path, table: str) -> list[str]:
+    return [r[0] for r in query(path, f"select id from lms.{table} order by id")]
+
+
+def activity_ms_by_id(path: Path) -> dict[str, int]:
+    return dict(query(path, "select id, epoch_ms(date) from lms.activities"))
+
+
+def expected_activities(data: SandboxData, start: datetime, end: datetime) -> dict[str, int]:
+    """The sandbox's activities with start <= date < end, as {id: epoch ms}."""
+    lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    return {f"act_{i:09d}": ms for i, ms in enumerate(data.activity_ms) if lo <= ms < hi}
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def as_json(value):
+    return json.loads(value) if isinstance(value, str) else value
