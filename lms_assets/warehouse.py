@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
@@ -77,3 +79,26 @@ def write_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def sql_client() -> Iterator[Any]:
+    """dlt's SQL client on the `lms` dataset, for SQL the summaries and checks run in place.
+
+    Holds the DuckDB lock for as long as it is open: DuckDB will not let a second process
+    open the file, not even to read, while a load writes to it.
+    """
+    with write_lock(), tempfile.TemporaryDirectory(prefix="lms-sql-") as workdir:
+        pipeline = make_pipeline("lms_sql", working_dir=Path(workdir))
+        with pipeline.sql_client() as client:
+            yield client
+
+
+def utc_day_sql(column: str) -> str:
+    """The UTC calendar day of a timestamptz column, whatever the session's time zone (DuckDB and PostgreSQL)."""
+    return f"CAST(({column} AT TIME ZONE 'UTC') AS DATE)"
+
+
+def timestamp_sql(value: datetime) -> str:
+    """A timestamptz literal both DuckDB and PostgreSQL read the same (the value is ours, never user text)."""
+    return f"TIMESTAMP WITH TIME ZONE '{value.isoformat()}'"

@@ -19,6 +19,7 @@ from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.helpers import (
     LmsConfigError,
     LmsResponseError,
+    RequestStats,
     as_utc,
     ceil_second,
     check_response,
@@ -50,6 +51,7 @@ def lms_source(
     backoff_factor: float = 1.0,
     max_retry_delay: float = 60.0,
     request_timeout: float = 60.0,
+    request_stats: Optional[RequestStats] = None,
 ) -> Sequence[Any]:
     """All three LMS resources.
 
@@ -67,6 +69,8 @@ def lms_source(
         raise LmsConfigError(f"The activity window [{start.isoformat()}, {end.isoformat()}) is empty: its end must be after its start.")
 
     session = make_session(max_attempts, backoff_factor, max_retry_delay, request_timeout)
+    # Hooks run on every attempt, before dlt's retry decides: count first, then check.
+    hooks = ([request_stats] if request_stats is not None else []) + [check_response]
     auth = HttpBasicAuth(username, password)
     dimensions = rest_api_resources(
         {
@@ -78,7 +82,7 @@ def lms_source(
                 "endpoint": {
                     "data_selector": settings.DATA_SELECTOR,
                     "params": {settings.PER_PAGE_PARAM: per_page},
-                    "response_actions": [check_response],
+                    "response_actions": hooks,
                 },
             },
             "resources": [
@@ -89,10 +93,10 @@ def lms_source(
     )
     client = RESTClient(base_url=base_url, auth=auth, session=session, paginator=_paginator(),
                         data_selector=settings.DATA_SELECTOR)
-    return [*dimensions, _activities(client, start, end, per_page)]
+    return [*dimensions, _activities(client, start, end, per_page, hooks)]
 
 
-def _activities(client: RESTClient, start: datetime, end: Optional[datetime], per_page: int) -> Any:
+def _activities(client: RESTClient, start: datetime, end: Optional[datetime], per_page: int, hooks: list) -> Any:
     # A hand-built resource rather than a rest_api entry: the cursor must be compared as an
     # instant (the API's `date` strings mix whole and fractional seconds, which sort wrongly as
     # text), and the API's inclusive, whole-second bounds need widening before dlt's
@@ -111,8 +115,8 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
             settings.WINDOW_FROM_PARAM: floor_second(cursor.start_value or start),
             settings.WINDOW_TO_PARAM: ceil_second(upper),
         }
-        hooks = {"response": [check_response, _raise_for_status]}
-        for page in client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=hooks):
+        page_hooks = {"response": [*hooks, _raise_for_status]}
+        for page in client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=page_hooks):
             where = describe_request(page.response)
             for record in page:
                 record["date"] = parse_instant(record.get("date"), record.get("id"), where)
@@ -125,4 +129,4 @@ def _raise_for_status(response, *args: Any, **kwargs: Any) -> None:
     response.raise_for_status()
 
 
-__all__ = ["lms_source", "LmsResponseError"]
+__all__ = ["lms_source", "LmsResponseError", "RequestStats"]

@@ -6,12 +6,16 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from collections import Counter
+from dataclasses import dataclass, field
+
 import orjson
 from dlt.sources.helpers.requests import Client
 from requests import Response
 
 from lms_assets.sources.lms.settings import DATA_SELECTOR, PAGE_PARAM, TIMESTAMP_FORMAT
 
+RETRYABLE = (429, 500, 502, 503, 504)
 CREDENTIALS_HINT = (
     "check sources.lms.username and sources.lms.password "
     "(env SOURCES__LMS__USERNAME / SOURCES__LMS__PASSWORD, or .dlt/secrets.toml)"
@@ -32,6 +36,30 @@ class LmsAuthError(LmsError):
 
 class LmsResponseError(LmsError):
     pass
+
+
+@dataclass
+class RequestStats:
+    """What a load asked of the API, for the run's metadata: pages by endpoint and retried answers."""
+
+    pages: Counter = field(default_factory=Counter)
+    retried: Counter = field(default_factory=Counter)
+
+    def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
+        path = urlsplit(response.url).path
+        if response.status_code == 200:
+            self.pages[path] += 1
+        elif response.status_code in RETRYABLE:
+            self.retried[str(response.status_code)] += 1
+        return response
+
+    @property
+    def total_pages(self) -> int:
+        return sum(self.pages.values())
+
+    @property
+    def total_retries(self) -> int:
+        return sum(self.retried.values())
 
 
 def make_session(max_attempts: int, backoff_factor: float, max_retry_delay: float, timeout: float):

@@ -1,0 +1,7 @@
+"""Daily UTC partitions of activity, from the first day of the API's history."""
+
+from dagster import DailyPartitionsDefinition
+
+from lms_assets.settings import start_date
+
+daily_partitions = DailyPartitionsDefinition(start_date=start_date(), timezone="UTC")

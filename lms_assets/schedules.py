@@ -1,0 +1,63 @@
+"""Schedules: yesterday's activity (plus a lookback for late arrivals) and a periodic dimension refresh."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from dagster import (
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleEvaluationContext,
+    SkipReason,
+    schedule,
+)
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from lms_assets.jobs import activities_job, dimensions_job
+from lms_assets.partitions import daily_partitions
+from lms_assets.settings import activities_cron, activity_lookback_days, dimensions_cron
+
+
+def activity_range_for(tick: datetime, lookback_days: int) -> tuple[str, str] | None:
+    """The partition keys a tick at `tick` loads: the previous UTC day and `lookback_days` before it."""
+    last = (tick.astimezone(timezone.utc) - timedelta(days=1)).date()
+    first = last - timedelta(days=max(lookback_days, 0))
+    keys = daily_partitions.get_partition_keys(current_time=tick)
+    if not keys:
+        return None
+    first_key, last_key = max(first.isoformat(), keys[0]), min(last.isoformat(), keys[-1])
+    return (first_key, last_key) if first_key <= last_key else None
+
+
+@schedule(
+    name="lms_activities_daily",
+    job=activities_job,
+    cron_schedule=activities_cron(),
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Shortly after midnight UTC: yesterday's activities and a lookback for late arrivals, as one ranged run.",
+)
+def activities_daily(context: ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    keys = activity_range_for(tick, activity_lookback_days())
+    if keys is None:
+        return SkipReason("No complete day of activity yet.")
+    first, last = keys
+    # One run for the whole range (the assets' single-run backfill policy), not one per day.
+    return RunRequest(
+        run_key=f"activities-{first}-{last}",
+        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
+    )
+
+
+@schedule(
+    name="lms_dimensions_refresh",
+    job=dimensions_job,
+    cron_schedule=dimensions_cron(),
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Refresh content and users from the LMS API.",
+)
+def dimensions_refresh(context: ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    return RunRequest(run_key=f"dimensions-{tick.isoformat()}")

@@ -1,0 +1,67 @@
+"""Settings the Dagster definitions read when they load: no secret, no network.
+
+`sources.lms.start_date` comes from dlt's config (.dlt/config.toml or SOURCES__LMS__START_DATE),
+the same key the source reads, so the partitions and the API history cannot disagree.
+The knobs of the automation are env vars, read once when the code location loads.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+
+import dlt
+
+from lms_assets.warehouse import PROJECT_ROOT
+
+# dlt finds .dlt/ from the working directory; a code location started elsewhere (a container,
+# `dagster dev -f`) should still see the project's committed defaults.
+if not (os.path.isdir(".dlt") or "DLT_PROJECT_DIR" in os.environ):
+    os.environ["DLT_PROJECT_DIR"] = str(PROJECT_ROOT)
+
+API_POOL = "lms_api"
+
+
+def start_date() -> str:
+    value = dlt.config.get("sources.lms.start_date")
+    if value is None:
+        raise ValueError(
+            "sources.lms.start_date is not set: add it to .dlt/config.toml or set "
+            "SOURCES__LMS__START_DATE (YYYY-MM-DD, the first day of activity history)."
+        )
+    text = value.isoformat() if isinstance(value, date) else str(value).strip()
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"sources.lms.start_date is {value!r}: set it as YYYY-MM-DD (env SOURCES__LMS__START_DATE).") from None
+    return text
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} is {raw!r}: set it to a whole number (default {default}).") from None
+
+
+def activity_lookback_days() -> int:
+    return env_int("LMS_ACTIVITY_LOOKBACK_DAYS", 2)
+
+
+def dimensions_cron() -> str:
+    return os.environ.get("LMS_DIMENSIONS_CRON", "0 */6 * * *")
+
+
+def activities_cron() -> str:
+    return os.environ.get("LMS_ACTIVITIES_CRON", "15 0 * * *")
+
+
+def unknown_user_warn_share() -> float:
+    raw = os.environ.get("LMS_UNKNOWN_USER_WARN_SHARE", "0.05")
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"LMS_UNKNOWN_USER_WARN_SHARE is {raw!r}: set it to a share such as 0.05.") from None

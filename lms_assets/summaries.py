@@ -1,0 +1,162 @@
+"""User-activity summaries, computed in the warehouse with SQL that runs on DuckDB and PostgreSQL.
+
+Both tables are rebuilt in one transaction per run: a reader sees the old rows or the new,
+never a half-written window.
+"""
+
+
+from datetime import datetime
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AutomationCondition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from lms_assets.partitions import daily_partitions
+from lms_assets.warehouse import sql_client, timestamp_sql, utc_day_sql
+
+GROUP = "lms_summaries"
+OWNERS = ["team:data-engineering"]
+ACTIVITIES = AssetKey(["lms", "activities"])
+USERS = AssetKey(["lms", "users"])
+
+# Follow upstream without a person acting. `eager()` minus two of its parts: it only looks at the
+# latest time window (backfilled days must propagate too) and it waits until no upstream
+# partition is missing (the user summary reads a history that is never complete).
+FOLLOW_UPSTREAM = (
+    AutomationCondition.eager()
+    .without(AutomationCondition.in_latest_time_window())
+    .without(~AutomationCondition.any_deps_missing())
+)
+
+DAILY_DDL = """
+CREATE TABLE IF NOT EXISTS lms.user_activity_daily (
+    user_id TEXT NOT NULL,
+    activity_date DATE NOT NULL,
+    activity_count BIGINT NOT NULL,
+    completed_count BIGINT NOT NULL,
+    distinct_contents BIGINT NOT NULL,
+    PRIMARY KEY (user_id, activity_date)
+)"""
+
+SUMMARY_DDL = """
+CREATE TABLE IF NOT EXISTS lms.user_activity_summary (
+    user_id TEXT NOT NULL PRIMARY KEY,
+    email TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    activity_count BIGINT NOT NULL,
+    active_days BIGINT NOT NULL,
+    first_activity_at TIMESTAMP WITH TIME ZONE,
+    last_activity_at TIMESTAMP WITH TIME ZONE,
+    last_activity_type TEXT
+)"""
+
+
+def refresh_daily(client, start: datetime, end: datetime) -> int:
+    """Replace exactly the rows of the UTC days in [start, end)."""
+    day = utc_day_sql("date")
+    with client.begin_transaction():
+        client.execute_sql(DAILY_DDL)
+        client.execute_sql(
+            f"DELETE FROM lms.user_activity_daily WHERE activity_date >= DATE '{start.date()}' "
+            f"AND activity_date < DATE '{end.date()}'"
+        )
+        client.execute_sql(f"""
+            INSERT INTO lms.user_activity_daily
+            SELECT "user", {day}, COUNT(*),
+                   SUM(CASE WHEN type = 'completed' THEN 1 ELSE 0 END),
+                   COUNT(DISTINCT context_id)
+            FROM lms.activities
+            WHERE "user" IS NOT NULL AND date >= {timestamp_sql(start)} AND date < {timestamp_sql(end)}
+            GROUP BY "user", {day}""")
+    rows = client.execute_sql(
+        f"SELECT COUNT(*), COALESCE(SUM(activity_count), 0) FROM lms.user_activity_daily "
+        f"WHERE activity_date >= DATE '{start.date()}' AND activity_date < DATE '{end.date()}'"
+    )
+    return rows[0]
+
+
+def refresh_summary(client) -> None:
+    day = utc_day_sql("date")
+    with client.begin_transaction():
+        client.execute_sql(SUMMARY_DDL)
+        client.execute_sql("DELETE FROM lms.user_activity_summary")
+        client.execute_sql(f"""
+            INSERT INTO lms.user_activity_summary
+            WITH per_user AS (
+                SELECT "user" AS user_id, COUNT(*) AS activity_count,
+                       COUNT(DISTINCT {day}) AS active_days,
+                       MIN(date) AS first_activity_at, MAX(date) AS last_activity_at
+                FROM lms.activities WHERE "user" IS NOT NULL GROUP BY "user"
+            ), ranked AS (
+                SELECT "user" AS user_id, type,
+                       ROW_NUMBER() OVER (PARTITION BY "user" ORDER BY date DESC, id DESC) AS rn
+                FROM lms.activities WHERE "user" IS NOT NULL
+            )
+            SELECT u.id, u.email, u.first_name, u.last_name,
+                   COALESCE(p.activity_count, 0), COALESCE(p.active_days, 0),
+                   p.first_activity_at, p.last_activity_at, r.type
+            FROM lms.users u
+            LEFT JOIN per_user p ON p.user_id = u.id
+            LEFT JOIN ranked r ON r.user_id = u.id AND r.rn = 1""")
+
+
+@asset(
+    key=["lms", "user_activity_daily"],
+    deps=[ACTIVITIES],
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    automation_condition=FOLLOW_UPSTREAM,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"sql"},
+    description=(
+        "One row per (user_id, activity_date): activities of known-user activity per UTC day, "
+        "with completed_count and distinct_contents. A run replaces exactly the days of its window."
+    ),
+)
+def user_activity_daily(context: AssetExecutionContext) -> MaterializeResult:
+    window = context.partition_time_window
+    with sql_client() as client:
+        rows, activities = refresh_daily(client, window.start, window.end)
+    return MaterializeResult(metadata={
+        "dagster/row_count": MetadataValue.int(rows),
+        "activities_covered": MetadataValue.int(activities),
+        "window_start": MetadataValue.text(window.start.isoformat()),
+        "window_end": MetadataValue.text(window.end.isoformat()),
+    })
+
+
+@asset(
+    key=["lms", "user_activity_summary"],
+    deps=[USERS, ACTIVITIES],
+    automation_condition=FOLLOW_UPSTREAM,
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"sql"},
+    description=(
+        "One row per LMS user: activity_count, active_days, first/last activity and the type of "
+        "the last one. Users without activity have zero counts."
+    ),
+)
+def user_activity_summary(context: AssetExecutionContext) -> MaterializeResult:
+    with sql_client() as client:
+        refresh_summary(client)
+        total, active = client.execute_sql(
+            "SELECT COUNT(*), SUM(CASE WHEN activity_count > 0 THEN 1 ELSE 0 END) FROM lms.user_activity_summary")[0]
+        top = client.execute_sql(
+            "SELECT user_id, email, activity_count, active_days, last_activity_type "
+            "FROM lms.user_activity_summary ORDER BY activity_count DESC, user_id LIMIT 10")
+    table = "| user_id | email | activities | active days | last type |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {u} | {e} | {c} | {d} | {t} |" for u, e, c, d, t in top)
+    return MaterializeResult(metadata={
+        "dagster/row_count": MetadataValue.int(total),
+        "active_users": MetadataValue.int(int(active or 0)),
+        "top_users": MetadataValue.md(table),
+    })
