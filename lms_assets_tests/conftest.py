@@ -52,3 +52,14 @@ def lms_env(tmp_path: Path, monkeypatch, sandbox):
     monkeypatch.setenv("LMS_PIPELINES_DIR", str(tmp_path / "dlt"))
     point_at(sandbox)
     return point_at
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A Dagster instance of the test's own, on local storage in tmp_path."""
+    from dagster import DagsterInstance
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with DagsterInstance.local_temp(str(home), overrides={"telemetry": {"enabled": False}}) as inst:
+        yield inst

@@ -36,3 +36,11 @@ def utc(*args) -> datetime:
 
 def as_json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+def row_count(path: Path, table: str) -> int:
+    """Rows in lms.<table>; 0 when dlt never created it (it does so with the first row)."""
+    try:
+        return query(path, f"select count(*) from lms.{table}")[0][0]
+    except (duckdb.CatalogException, duckdb.IOException):
+        return 0

@@ -1,0 +1,48 @@
+# The two set-up commands: `make demo` (the main job on the sandbox + DuckDB) and `make test`.
+# Both create .venv from requirements.lock on first use; python3 with venv/pip is all they need.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-lock
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: setup demo test dev bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: deploy/dagster.dev.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp deploy/dagster.dev.yaml $@
+
+demo: setup $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -W ignore -m lms_assets.demo
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+dev: setup $(DAGSTER_HOME)/dagster.yaml
+	@$(PY) -m lms_assets.sandbox --port 8765 & SANDBOX=$$!; \
+	trap 'kill $$SANDBOX 2>/dev/null' EXIT INT TERM; \
+	SOURCES__LMS__USERNAME=sandbox SOURCES__LMS__PASSWORD=sandbox-password \
+	  $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000
+
+bench: setup
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Re-pin requirements.lock after changing pyproject.toml's dependencies.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet -e '.[postgres,dev]'
+	(echo "# Pinned versions a fresh machine gets (make lock regenerates it from pyproject.toml)."; \
+	 .lock-venv/bin/pip freeze --exclude-editable) > requirements.lock
+	rm -rf .lock-venv
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,41 @@
+"""Running the project's own Dagster definitions in-process, as a test would from the UI."""
+
+from __future__ import annotations
+
+from dagster import AssetKey, DagsterInstance
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+
+def key(name: str) -> AssetKey:
+    return AssetKey(["lms", name])
+
+
+def materialize(instance: DagsterInstance, *names: str, partition: str | None = None,
+                first: str | None = None, last: str | None = None, raise_on_error: bool = True):
+    from lms_assets.definitions import defs
+
+    job = defs.resolve_implicit_global_asset_job_def()
+    tags = {}
+    if first:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last or first}
+    return job.execute_in_process(
+        instance=instance, asset_selection=[key(n) for n in names], partition_key=partition, tags=tags,
+        raise_on_error=raise_on_error,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+    )
+
+
+def check_results(result) -> dict[str, object]:
+    """{check name: AssetCheckEvaluation} for the checks a run executed."""
+    return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
+            for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+
+
+def materialization_metadata(result, name: str) -> dict:
+    mats = result.asset_materializations_for_node
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            m = event.event_specific_data.materialization
+            if m.asset_key == key(name):
+                return {k: v.value for k, v in m.metadata.items()}
+    raise AssertionError(f"no materialization of lms/{name} in the run ({mats})")
