@@ -25,14 +25,18 @@ OWNERS = ["team:data-engineering"]
 ACTIVITIES = AssetKey(["lms", "activities"])
 USERS = AssetKey(["lms", "users"])
 
-# Follow upstream without a person acting. `eager()` minus two of its parts: it only looks at the
-# latest time window (backfilled days must propagate too) and it waits until no upstream
-# partition is missing (the user summary reads a history that is never complete).
-FOLLOW_UPSTREAM = (
-    AutomationCondition.eager()
-    .without(AutomationCondition.in_latest_time_window())
-    .without(~AutomationCondition.any_deps_missing())
-)
+# Follow upstream without a person acting. The daily table is `eager()` without its
+# latest-window limit, so a backfilled day propagates too; it still waits for its activity day.
+DAILY_AUTOMATION = (
+    AutomationCondition.eager().without(AutomationCondition.in_latest_time_window())
+).with_label("eager, every day (not only the latest)")
+# The user summary reads a history that is never complete (eager() would wait for every
+# activity partition forever): it follows any update of users or of any activity day.
+SUMMARY_AUTOMATION = (
+    AutomationCondition.any_deps_updated().since_last_handled()
+    & ~AutomationCondition.any_deps_in_progress()
+    & ~AutomationCondition.in_progress()
+).with_label("after users or any activity day updates")
 
 DAILY_DDL = """
 CREATE TABLE IF NOT EXISTS lms.user_activity_daily (
@@ -112,7 +116,7 @@ def refresh_summary(client) -> None:
     deps=[ACTIVITIES],
     partitions_def=daily_partitions,
     backfill_policy=BackfillPolicy.single_run(),
-    automation_condition=FOLLOW_UPSTREAM,
+    automation_condition=DAILY_AUTOMATION,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"sql"},
@@ -136,7 +140,7 @@ def user_activity_daily(context: AssetExecutionContext) -> MaterializeResult:
 @asset(
     key=["lms", "user_activity_summary"],
     deps=[USERS, ACTIVITIES],
-    automation_condition=FOLLOW_UPSTREAM,
+    automation_condition=SUMMARY_AUTOMATION,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"sql"},

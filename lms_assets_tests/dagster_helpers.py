@@ -39,3 +39,14 @@ def materialization_metadata(result, name: str) -> dict:
             if m.asset_key == key(name):
                 return {k: v.value for k, v in m.metadata.items()}
     raise AssertionError(f"no materialization of lms/{name} in the run ({mats})")
+
+
+def run_checks(instance: DagsterInstance, *names: str, partition: str | None = None):
+    """Run only the asset checks of `names` (no materialization), as the UI's "Execute checks" does."""
+    from lms_assets.definitions import defs
+
+    wanted = {key(n) for n in names}
+    checks = {ck for ck in defs.resolve_asset_graph().asset_check_keys if ck.asset_key in wanted}
+    job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=set(), asset_check_selection=checks)
+    return job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
+                                  run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
