@@ -40,7 +40,7 @@ def _ids_check(table: str) -> AssetCheckResult:
     duplicates = total - distinct - (nulls or 0)
     return AssetCheckResult(
         passed=duplicates == 0 and not nulls,
-        metadata={"rows": total, "duplicate_ids": max(duplicates, 0), "null_ids": int(nulls or 0)},
+        metadata={"rows": int(total), "duplicate_ids": int(max(duplicates, 0)), "null_ids": int(nulls or 0)},
     )
 
 

@@ -130,8 +130,8 @@ def user_activity_daily(context: AssetExecutionContext) -> MaterializeResult:
     with sql_client() as client:
         rows, activities = refresh_daily(client, window.start, window.end)
     return MaterializeResult(metadata={
-        "dagster/row_count": MetadataValue.int(rows),
-        "activities_covered": MetadataValue.int(activities),
+        "dagster/row_count": MetadataValue.int(int(rows)),
+        "activities_covered": MetadataValue.int(int(activities)),
         "window_start": MetadataValue.text(window.start.isoformat()),
         "window_end": MetadataValue.text(window.end.isoformat()),
     })
@@ -160,7 +160,7 @@ def user_activity_summary(context: AssetExecutionContext) -> MaterializeResult:
     table = "| user_id | email | activities | active days | last type |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {u} | {e} | {c} | {d} | {t} |" for u, e, c, d, t in top)
     return MaterializeResult(metadata={
-        "dagster/row_count": MetadataValue.int(total),
+        "dagster/row_count": MetadataValue.int(int(total)),
         "active_users": MetadataValue.int(int(active or 0)),
         "top_users": MetadataValue.md(table),
     })

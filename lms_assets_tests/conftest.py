@@ -63,3 +63,36 @@ def instance(tmp_path):
     home.mkdir()
     with DagsterInstance.local_temp(str(home), overrides={"telemetry": {"enabled": False}}) as inst:
         yield inst
+
+
+@pytest.fixture
+def postgres_env(lms_env, monkeypatch):
+    """A fresh PostgreSQL database for one test, set as the dlt destination.
+
+    Needs LMS_TEST_POSTGRES_URL (a server URL whose user may create databases). Without it the
+    test is skipped, except under LMS_REQUIRE_POSTGRES=1 (CI), where that is a failure.
+    """
+    import os
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    url = os.environ.get("LMS_TEST_POSTGRES_URL")
+    if not url:
+        message = "no PostgreSQL server: set LMS_TEST_POSTGRES_URL=postgresql://user:pw@host:port/db"
+        if os.environ.get("LMS_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " (LMS_REQUIRE_POSTGRES=1: CI must run the PostgreSQL tests)")
+        pytest.skip(message)
+    import psycopg2
+
+    name = f"lms_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg2.connect(url)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    db_url = urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+    monkeypatch.setenv("LMS_DESTINATION", "postgres")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", db_url)
+    try:
+        yield db_url
+    finally:
+        admin.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()

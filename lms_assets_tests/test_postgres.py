@@ -1,0 +1,102 @@
+"""The same expectations as on DuckDB, against a real PostgreSQL server (issue #6)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import psycopg2
+import pytest
+
+from lms_assets.sources.lms import lms_source
+from lms_assets.warehouse import make_pipeline
+from lms_assets_tests.dagster_helpers import check_results, materialize
+from lms_assets_tests.helpers import expected_activities, utc
+
+pytestmark = pytest.mark.postgres
+
+
+def pg(url: str, sql: str) -> list[tuple]:
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def _activities(url: str) -> dict[str, int]:
+    return dict(pg(url, "SELECT id, (EXTRACT(EPOCH FROM date) * 1000)::bigint FROM lms.activities"))
+
+
+def _hash(url: str) -> str:
+    rows = pg(url, 'SELECT id, date, type, context_id, data::text, "user" FROM lms.activities ORDER BY id')
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def test_full_ingestion_into_postgres(postgres_env, sandbox):
+    make_pipeline("lms_test").run(lms_source(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6)))
+    data = sandbox.data
+    assert sorted(r[0] for r in pg(postgres_env, "SELECT id FROM lms.users")) == sorted(
+        data.user(i)["id"] for i in range(data.users))
+    assert pg(postgres_env, "SELECT COUNT(*) FROM lms.content")[0][0] == data.contents
+    assert _activities(postgres_env) == expected_activities(data, utc(2024, 1, 1), utc(2024, 1, 6))
+    types = dict(pg(postgres_env, """SELECT table_name || '.' || column_name, data_type FROM information_schema.columns
+                                     WHERE table_schema = 'lms'"""))
+    assert types["activities.date"] == "timestamp with time zone"
+    assert types["activities.data"] == "jsonb" and types["content.tags"] == "jsonb"
+    assert types["content.is_official"] == "boolean"
+
+
+def test_partition_range_and_idempotent_rerun_on_postgres(postgres_env, sandbox, instance):
+    assert materialize(instance, "activities", first="2024-01-02", last="2024-01-03").success
+    first = _hash(postgres_env)
+    assert _activities(postgres_env) == expected_activities(sandbox.data, utc(2024, 1, 2), utc(2024, 1, 4))
+    assert materialize(instance, "activities", partition="2024-01-03").success
+    assert materialize(instance, "activities", first="2024-01-02", last="2024-01-03").success
+    assert _hash(postgres_env) == first
+
+
+def test_summaries_and_checks_on_postgres(postgres_env, sandbox, instance):
+    results = [materialize(instance, "content", "users"),
+               materialize(instance, "activities", first="2024-01-01", last="2024-01-05"),
+               materialize(instance, "user_activity_daily", first="2024-01-01", last="2024-01-05"),
+               materialize(instance, "user_activity_summary")]
+    assert all(r.success for r in results)
+    checks = {k: v for r in results for k, v in check_results(r).items()}
+    assert len(checks) == 6 and all(c.passed for c in checks.values())
+    known = sum(1 for i in range(sandbox.data.activities) if sandbox.data.activity(i)["user"] is not None)
+    assert pg(postgres_env, "SELECT SUM(activity_count) FROM lms.user_activity_daily")[0][0] == known
+    assert pg(postgres_env, "SELECT COUNT(*), SUM(activity_count) FROM lms.user_activity_summary")[0] == (
+        sandbox.data.users,
+        sum(1 for i in range(sandbox.data.activities)
+            if (u := sandbox.data.activity(i)["user"]) is not None and not u.startswith("usr_gone")))
+
+
+def test_daily_days_are_utc_whatever_the_postgres_session_zone(postgres_env, sandbox, instance):
+    with psycopg2.connect(postgres_env) as con, con.cursor() as cur:
+        cur.execute("ALTER DATABASE " + postgres_env.rsplit("/", 1)[1] + " SET timezone TO 'Pacific/Kiritimati'")
+    assert materialize(instance, "activities", partition="2024-01-02").success
+    assert materialize(instance, "user_activity_daily", partition="2024-01-02").success
+    days = {d.isoformat() for d, in pg(postgres_env, "SELECT DISTINCT activity_date FROM lms.user_activity_daily")}
+    assert days == {"2024-01-02"}
+
+
+def test_a_dagster_instance_on_postgres_storage_runs_a_materialization(postgres_env, sandbox, tmp_path):
+    from dagster import DagsterInstance
+
+    home = tmp_path / "pg_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "storage:\n  postgres:\n    postgres_url:\n      env: LMS_TEST_DAGSTER_PG_URL\n"
+    )
+    import os
+
+    # dagster-postgres goes through SQLAlchemy, whose bare postgresql:// now means psycopg 3
+    os.environ["LMS_TEST_DAGSTER_PG_URL"] = postgres_env.replace("postgresql://", "postgresql+psycopg2://", 1)
+    try:
+        with DagsterInstance.from_config(str(home)) as instance:
+            result = materialize(instance, "activities", partition="2024-01-02")
+            assert result.success
+            assert instance.get_run_by_id(result.run_id).is_success
+        stored = pg(postgres_env, "SELECT COUNT(*) FROM runs WHERE run_id = '%s'" % result.run_id)[0][0]
+        assert stored == 1
+    finally:
+        os.environ.pop("LMS_TEST_DAGSTER_PG_URL", None)
