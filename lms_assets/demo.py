@@ -12,6 +12,7 @@ import os
 import time
 from datetime import date, timedelta
 
+import requests
 from dagster import AssetKey, DagsterInstance
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
@@ -19,6 +20,7 @@ from lms_assets.sandbox.process import sandbox_process
 from lms_assets.warehouse import sql_client
 
 SANDBOX_USER, SANDBOX_PASSWORD = "sandbox", "sandbox-password"
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def _keys(*names: str) -> list[AssetKey]:
@@ -41,7 +43,8 @@ def run(days: int, activities: int, fault_rate: float) -> None:
     ]
     for label, keys, tags in steps:
         started = time.monotonic()
-        result = job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, raise_on_error=False,
+                                        run_config=QUIET)
         status = "ok" if result.success else "FAILED"
         print(f"  {label:<40} {status} in {time.monotonic() - started:5.1f} s  (run {result.run_id[:8]})", flush=True)
         if not result.success:
@@ -74,7 +77,10 @@ def main() -> None:
         print(f"sandbox LMS API on {base_url} (fault rate {args.fault_rate}); loading through Dagster:", flush=True)
         started = time.monotonic()
         run(args.days, args.activities, args.fault_rate)
-        print(f"\ndemo finished in {time.monotonic() - started:.1f} s")
+        elapsed = time.monotonic() - started
+        served = requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()
+        print(f"\nthe sandbox served {served['requests']} requests: {served['by_status']}")
+        print(f"demo finished in {elapsed:.1f} s")
 
 
 if __name__ == "__main__":
