@@ -136,6 +136,24 @@ def daily_counts_match_activities(context: AssetCheckExecutionContext) -> AssetC
                             metadata={"sum_activity_count": int(summed), "activities_covered": int(covered)})
 
 
+def _variant_check(table: str):
+    @asset_check(
+        asset=AssetKey(["lms", table]),
+        name=f"{table}_no_variant_columns",
+        description=(f"No column of lms.{table} changed type: dlt would park such values in a variant "
+                     "column (`<name>__v_<type>`); the source's schema contract refuses them, this proves it."),
+    )
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        with sql_client() as client:
+            schema = client.fully_qualified_dataset_name(quote=False)
+            variants = [r[0] for r in client.execute_sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "AND STRPOS(column_name, '__v_') > 0", schema, table)]
+        return AssetCheckResult(passed=not variants, metadata={"variant_columns": ", ".join(variants) or "none"})
+
+    return _check
+
+
 ALL_CHECKS = [
     activities_ids_unique,
     activities_date_in_window,
@@ -143,4 +161,5 @@ ALL_CHECKS = [
     users_ids_unique_not_null,
     content_ids_unique_not_null,
     daily_counts_match_activities,
+    *(_variant_check(t) for t in ("content", "users", "activities")),
 ]

@@ -7,6 +7,7 @@ partitions definition per multi-asset, and state that never collides.
 
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -14,7 +15,6 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     BackfillPolicy,
-    Failure,
     MaterializeResult,
     MetadataValue,
 )
@@ -24,7 +24,8 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from lms_assets.partitions import daily_partitions
 from lms_assets.settings import API_POOL, start_date
 from lms_assets.sources.lms import RequestStats, lms_source
-from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError
+from lms_assets.deletes import mark_deleted
+from lms_assets.errors import as_failure
 from lms_assets.warehouse import DATASET, destination_type, make_pipeline, pipelines_dir, write_lock
 
 GROUP = "lms_ingestion"
@@ -64,7 +65,7 @@ def _definition_pipeline(name: str) -> dlt.Pipeline:
 
 
 def _run(context: AssetExecutionContext, dlt_resource: DagsterDltResource, name: str,
-         resources: tuple[str, ...], **window: Any) -> Iterator[MaterializeResult]:
+         resources: tuple[str, ...], soft_deletes: bool = False, **window: Any) -> Iterator[MaterializeResult]:
     stats = RequestStats()
     workdir_root = pipelines_dir()
     workdir_root.mkdir(parents=True, exist_ok=True)
@@ -73,32 +74,43 @@ def _run(context: AssetExecutionContext, dlt_resource: DagsterDltResource, name:
     with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=workdir_root) as workdir, write_lock():
         try:
             source = lms_source(request_stats=stats, **window).with_resources(*resources)
-            pipeline = make_pipeline(name, working_dir=workdir)
+            pipeline = make_pipeline(name, working_dir=Path(workdir))
             results = list(dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline))
-            load_ids = pipeline.last_trace.last_load_info.loads_ids if pipeline.last_trace else []
+            load_info = pipeline.last_trace.last_load_info
+            load_ids = list(load_info.loads_ids) if load_info else []
+            deleted: dict[str, int] = {}
+            if soft_deletes and load_ids:
+                with pipeline.sql_client() as client:
+                    for result in results:
+                        table = result.asset_key.path[-1]
+                        deleted[table] = mark_deleted(client, table, load_ids)
         except Exception as exc:  # noqa: BLE001 - translated into one sentence for the UI, then re-raised
-            raise _as_failure(exc) from exc
-    extra: dict[str, Any] = {
+            raise as_failure(exc) from exc
+    new_columns = _new_columns(load_info)
+    shared: dict[str, Any] = {
         "pages_fetched": MetadataValue.int(stats.total_pages),
         "retries": MetadataValue.int(stats.total_retries),
         "dlt_load_ids": MetadataValue.text(",".join(load_ids)),
     }
     if window:
-        extra["window_start"] = MetadataValue.text(window["window_start"].isoformat())
-        extra["window_end"] = MetadataValue.text(window["window_end"].isoformat())
+        shared["window_start"] = MetadataValue.text(window["window_start"].isoformat())
+        shared["window_end"] = MetadataValue.text(window["window_end"].isoformat())
     for result in results:
+        table = result.asset_key.path[-1]
+        extra = {**shared, "new_columns": MetadataValue.text(", ".join(new_columns.get(table, [])) or "none")}
+        if table in deleted:
+            extra["marked_deleted"] = MetadataValue.int(deleted[table])
         yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
 
 
-def _as_failure(exc: BaseException) -> BaseException:
-    """The LMS error behind dlt's wrappers, as one sentence a person can act on."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, LmsError):
-            permanent = isinstance(cause, (LmsAuthError, LmsConfigError))
-            return Failure(description=str(cause), allow_retries=not permanent)
-        cause = cause.__cause__ or cause.__context__
-    return exc
+def _new_columns(load_info) -> dict[str, list[str]]:
+    """Columns this load added to each table: schema drift a person should see."""
+    added: dict[str, list[str]] = {}
+    for package in (load_info.load_packages if load_info else []):
+        for table, schema in (package.schema_update or {}).items():
+            cols = [c for c in schema.get("columns", {}) if not c.startswith("_dlt")]
+            added.setdefault(table, []).extend(c for c in cols if c not in added.get(table, []))
+    return added
 
 
 @dlt_assets(
@@ -109,7 +121,7 @@ def _as_failure(exc: BaseException) -> BaseException:
     pool=API_POOL,
 )
 def lms_dimensions(context: AssetExecutionContext, dlt: DagsterDltResource):
-    yield from _run(context, dlt, "lms_dimensions", ("content", "users"))
+    yield from _run(context, dlt, "lms_dimensions", ("content", "users"), soft_deletes=True)
 
 
 @dlt_assets(

@@ -16,8 +16,11 @@ DAGSTER = str(Path(sys.executable).parent / "dagster")
 def _materialize(tmp_path: Path, *args: str) -> subprocess.Popen:
     home = tmp_path / "dagster_home"
     home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "DAGSTER_HOME": str(home)}
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        # create the instance's storage once, as a deployment has it, before runs race to do so
+        subprocess.run([DAGSTER, "instance", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     return subprocess.Popen([DAGSTER, "asset", "materialize", "-m", "lms_assets.definitions", *args],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

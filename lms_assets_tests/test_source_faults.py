@@ -77,3 +77,36 @@ def test_retry_after_zero_still_backs_off(lms_env, make_sandbox, monkeypatch):
     assert response.status_code in (429, 500, 502, 503, 504)
     assert sb.stats.snapshot()["requests"] == 3
     assert elapsed >= 0.2 + 0.4 - 0.05  # exponential: 0.2 s, then 0.4 s
+
+
+def test_thirty_percent_faults_through_dagster_exact_with_every_retry_counted(lms_env, make_sandbox, instance):
+    """Issue #4: with 30% of requests failing (429 with Retry-After 0 and 1, 5xx, HTML bodies) every load is exact."""
+    from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
+
+    sb = make_sandbox(SandboxOptions(fault_rate=0.3, retry_after=(0, 1)))
+    db = lms_env(sb)
+    dims = materialize(instance, "content", "users")
+    acts = materialize(instance, "activities", first="2024-01-01", last="2024-01-05")
+    assert ids(db, "users") == sorted(sb.data.user(i)["id"] for i in range(sb.data.users))
+    assert ids(db, "content") == sorted(sb.data.content(i)["id"] for i in range(sb.data.contents))
+    assert dict(query(db, "select id, epoch_ms(date) from lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 6))
+    served = sb.stats.snapshot()["by_status"]
+    faults = sum(n for status, n in served.items() if status != "200")
+    retries = materialization_metadata(dims, "users")["retries"] + materialization_metadata(acts, "activities")["retries"]
+    assert faults > 10 and retries == faults  # every fault was retried, none given up
+    pages = materialization_metadata(dims, "users")["pages_fetched"] + materialization_metadata(acts, "activities")["pages_fetched"]
+    assert pages == served["200"]
+
+
+def test_retry_after_seconds_are_honoured(lms_env, make_sandbox):
+    import time
+
+    from lms_assets.sources.lms.helpers import make_session
+
+    sb = make_sandbox(SandboxOptions(fault_rate=1.0, fault_statuses=(429,), retry_after=(1,)))
+    session = make_session(max_attempts=2, backoff_factor=0.01, max_retry_delay=5, timeout=5)
+    started = time.monotonic()
+    response = session.get(f"{sb.base_url}/v1/users", auth=("sandbox", PASSWORD))
+    assert response.status_code == 429 and sb.stats.snapshot()["requests"] == 2
+    assert time.monotonic() - started >= 0.95  # the server's Retry-After: 1, not the 0.01 s backoff

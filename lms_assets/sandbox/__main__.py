@@ -9,7 +9,7 @@ import sys
 from datetime import date
 
 from lms_assets.sandbox.data import SandboxData
-from lms_assets.sandbox.server import SandboxHTTPServer, SandboxOptions
+from lms_assets.sandbox.server import BREAK_MODES, SandboxHTTPServer, SandboxOptions
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--no-totals", action="store_true", help="omit page/perPage/total from bodies")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
+    p.add_argument("--break-mode", choices=BREAK_MODES, help="serve a bad answer on --break-page")
+    p.add_argument("--break-page", type=int, default=2)
+    p.add_argument("--break-path", help="only this listing breaks (default: every listing)")
     return p
 
 
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         username=args.username, password=args.password, fault_rate=args.fault_rate,
         retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
         latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
-        seed=args.seed,
+        seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)

@@ -36,7 +36,18 @@ class SandboxOptions:
     latency_ms: float = 0.0
     totals: bool = True
     fail_paths: tuple[str, ...] = ()  # paths that always answer 503, to prove a run gives up
+    fault_statuses: tuple[int, ...] = (429, 429, 500, 502, 503, 504)
     seed: int = 42
+    # Bad answers of a real API, for the conformance tests: one of BREAK_MODES, served on
+    # page `break_page` of `break_path` listings (every listing when None).
+    break_mode: str | None = None
+    break_page: int = 2
+    break_path: str | None = None
+    # Records the API no longer lists (deleted upstream), by id.
+    hidden_ids: frozenset[str] = frozenset()
+
+
+BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field")
 
 
 @dataclass
@@ -148,10 +159,20 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError) as exc:
             self._json(400, {"error": str(exc)}, path)
             return
+        if srv.options.hidden_ids and path != "/v1/activities":
+            listing = srv.visible(path, listing, make)
         chunk = listing[(page - 1) * per_page : page * per_page]
-        body: dict = {"results": [make(i) for i in chunk]}
+        records = [make(i) for i in chunk]
+        body: dict = {"results": records}
         if srv.options.totals:
             body.update(page=page, perPage=per_page, total=len(listing))
+        mode = srv.options.break_mode
+        if mode and page == srv.options.break_page and srv.options.break_path in (None, path):
+            if mode == "not-json":
+                srv.stats.count(path, 200)
+                self._send(200, b"<html><body>Maintenance</body></html>", "text/html")
+                return
+            body = _broken(mode, body)
         self._json(200, body, path)
 
     def _fault(self, status: int, path: str) -> None:
@@ -166,6 +187,29 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(status, orjson.dumps({"error": "internal error"}))
 
 
+def _broken(mode: str, body: dict) -> dict:
+    records = body["results"]
+    if mode == "no-results":
+        return {"data": records}
+    if not records:
+        return body
+    if mode == "no-id":
+        records[0].pop("id", None)
+    elif mode == "no-date":
+        records[0].pop("date", None)
+    elif mode == "bad-date":
+        records[0]["date"] = "last tuesday"
+    elif mode == "type-change":
+        # a timestamp field that turns into free text on this page
+        for r in records:
+            if "createdAt" in r:
+                r["createdAt"] = "sometime in 2023"
+    elif mode == "new-field":
+        for r in records:
+            r["timezone"] = "Europe/Berlin"
+    return body
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -176,6 +220,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.stats = SandboxStats()
         self._rng = random.Random(options.seed)
         self._rng_lock = threading.Lock()
+        self._visible: dict[str, list[int]] = {}
 
     def draw_fault(self) -> int | None:
         if self.options.fault_rate <= 0:
@@ -183,7 +228,14 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         with self._rng_lock:
             if self._rng.random() >= self.options.fault_rate:
                 return None
-            return self._rng.choice((429, 429, 500, 502, 503, 504))
+            return self._rng.choice(self.options.fault_statuses)
+
+    def visible(self, path: str, listing: range, make) -> list[int]:
+        """The listing without hidden records (cached: hidden ids do not change while serving)."""
+        cached = self._visible.get(path)
+        if cached is None:
+            cached = self._visible[path] = [i for i in listing if make(i)["id"] not in self.options.hidden_ids]
+        return cached
 
     def rng_choice(self, values):
         with self._rng_lock:

@@ -38,7 +38,9 @@ def _paginator() -> PageNumberPaginator:
                                stop_after_empty_page=True)
 
 
-@dlt.source(name="lms", section="lms", max_table_nesting=0)
+# A column that changes type fails the load with a clear error instead of growing a variant
+# column (`email__v_json`) nobody notices; new columns still arrive.
+@dlt.source(name="lms", section="lms", max_table_nesting=0, schema_contract={"data_type": "freeze"})
 def lms_source(
     base_url: str = dlt.config.value,
     username: str = dlt.secrets.value,
@@ -47,7 +49,7 @@ def lms_source(
     window_start: Optional[datetime] = None,
     window_end: Optional[datetime] = None,
     per_page: int = settings.MAX_PER_PAGE,
-    max_attempts: int = 6,
+    max_attempts: int = 12,
     backoff_factor: float = 1.0,
     max_retry_delay: float = 60.0,
     request_timeout: float = 60.0,
@@ -79,6 +81,7 @@ def lms_source(
                 "primary_key": "id",
                 "write_disposition": "merge",
                 "max_table_nesting": 0,
+                "processing_steps": [{"map": _live}],
                 "endpoint": {
                     "data_selector": settings.DATA_SELECTOR,
                     "params": {settings.PER_PAGE_PARAM: per_page},
@@ -123,6 +126,12 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
             yield page
 
     return activities
+
+
+def _live(record: dict) -> dict:
+    record["is_deleted"] = False
+    record["deleted_at"] = None
+    return record
 
 
 def _raise_for_status(response, *args: Any, **kwargs: Any) -> None:

@@ -17,17 +17,25 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # Types from the API's schema. `data` and `tags` stay JSON columns: `data` has keys that vary
 # by activity type, and neither should become a child table.
+# Soft deletes of the dimensions: a listing is complete, so a row it no longer returns was
+# deleted upstream. Loads write is_deleted = false; the refresh marks the rest (see README).
+SOFT_DELETE_COLUMNS: TTableSchemaColumns = {
+    "is_deleted": {"data_type": "bool"},
+    "deleted_at": {"data_type": "timestamp"},
+}
 CONTENT_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "text", "nullable": False},
     "created_at": {"data_type": "timestamp"},
     "updated_at": {"data_type": "timestamp"},
     "is_official": {"data_type": "bool"},
     "tags": {"data_type": "json"},
+    **SOFT_DELETE_COLUMNS,
 }
 USERS_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "text", "nullable": False},
     "created_at": {"data_type": "timestamp"},
     "updated_at": {"data_type": "timestamp"},
+    **SOFT_DELETE_COLUMNS,
 }
 ACTIVITIES_COLUMNS: TTableSchemaColumns = {
     "id": {"data_type": "text", "nullable": False},

@@ -1,0 +1,57 @@
+"""Failures as one sentence a person can act on, found behind dlt's exception wrappers."""
+
+from __future__ import annotations
+
+import requests
+from dagster import Failure
+from dlt.common.schema.exceptions import DataValidationError
+
+from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def describe(exc: BaseException) -> tuple[str, bool] | None:
+    """(message, permanent) for a failure we can explain; None to let the original stand."""
+    for cause in _chain(exc):
+        if isinstance(cause, LmsError):
+            return str(cause), isinstance(cause, (LmsAuthError, LmsConfigError))
+        if isinstance(cause, DataValidationError):
+            column, _, variant = str(cause.column_name).partition("__v_")
+            got = f" (a value of type {variant} arrived)" if variant else ""
+            return (
+                f"Column {column!r} of lms.{cause.table_name} changed type in the API's answers{got}; "
+                "nothing of this load was written. The LMS API's schema changed: widen the column's "
+                "hint in lms_assets/sources/lms/settings.py (or drop the column) and re-run.",
+                True,
+            )
+        if isinstance(cause, requests.ConnectionError):
+            request = getattr(cause, "request", None)
+            where = f" at {request.url.split('?')[0]}" if request is not None and request.url else ""
+            return (
+                f"Could not reach the LMS API{where} after all retries: check sources.lms.base_url "
+                "(env SOURCES__LMS__BASE_URL) and that the API is up.",
+                False,
+            )
+        if isinstance(cause, requests.HTTPError) and cause.response is not None:
+            r = cause.response
+            return (
+                f"The LMS API answered HTTP {r.status_code} for GET {r.url.split('?')[0]} after all "
+                "retries (sources.lms.max_attempts); the run can be retried once the API recovers.",
+                False,
+            )
+    return None
+
+
+def as_failure(exc: BaseException) -> BaseException:
+    described = describe(exc)
+    if described is None:
+        return exc
+    message, permanent = described
+    return Failure(description=message, allow_retries=not permanent)

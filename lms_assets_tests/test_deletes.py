@@ -1,0 +1,30 @@
+"""Content and users deleted upstream are soft-deleted by the refresh, and come back if they reappear (issue #4)."""
+
+from __future__ import annotations
+
+from lms_assets.sandbox import SandboxOptions
+from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
+from lms_assets_tests.helpers import query
+
+
+def test_deleted_records_are_marked_not_dropped(lms_env, make_sandbox, instance):
+    gone = frozenset({"usr_0000003", "usr_0000150", "cnt_000007"})
+    db = lms_env(make_sandbox())
+    assert materialize(instance, "content", "users").success
+    assert query(db, "SELECT COUNT(*) FROM lms.users WHERE is_deleted")[0][0] == 0
+
+    lms_env(make_sandbox(SandboxOptions(hidden_ids=gone)))
+    result = materialize(instance, "content", "users")
+    assert materialization_metadata(result, "users")["marked_deleted"] == 2
+    assert materialization_metadata(result, "content")["marked_deleted"] == 1
+    marked = {r[0] for r in query(db, "SELECT id FROM lms.users WHERE is_deleted AND deleted_at IS NOT NULL "
+                                      "UNION ALL SELECT id FROM lms.content WHERE is_deleted AND deleted_at IS NOT NULL")}
+    assert marked == gone
+    assert query(db, "SELECT COUNT(*) FROM lms.users")[0][0] == 300  # kept, not dropped
+
+    # a second refresh marks nothing new; a record that reappears is live again
+    again = materialize(instance, "content", "users")
+    assert materialization_metadata(again, "users")["marked_deleted"] == 0
+    lms_env(make_sandbox())
+    materialize(instance, "content", "users")
+    assert query(db, "SELECT COUNT(*) FROM lms.users WHERE is_deleted")[0][0] == 0
