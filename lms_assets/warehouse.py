@@ -52,6 +52,11 @@ def pipelines_dir() -> Path:
 
 
 def make_pipeline(name: str, working_dir: Optional[Path] = None, **kwargs: Any) -> dlt.Pipeline:
+    # Arrow tables (activities) get `_dlt_load_id`/`_dlt_id` like JSON rows do, wherever the
+    # code runs from: the soft deletes and the window check read the load id of every row.
+    for key in ("add_dlt_load_id", "add_dlt_id"):
+        if dlt.config.get(f"normalize.parquet_normalizer.{key}") is None:
+            dlt.config[f"normalize.parquet_normalizer.{key}"] = True
     return dlt.pipeline(
         pipeline_name=name,
         destination=make_destination(),

@@ -60,7 +60,7 @@ def test_summaries_and_checks_on_postgres(postgres_env, sandbox, instance):
                materialize(instance, "user_activity_summary")]
     assert all(r.success for r in results)
     checks = {k: v for r in results for k, v in check_results(r).items()}
-    assert len(checks) == 6 and all(c.passed for c in checks.values())
+    assert len(checks) == 9 and all(c.passed for c in checks.values()), {k: c.metadata for k, c in checks.items() if not c.passed}
     known = sum(1 for i in range(sandbox.data.activities) if sandbox.data.activity(i)["user"] is not None)
     assert pg(postgres_env, "SELECT SUM(activity_count) FROM lms.user_activity_daily")[0][0] == known
     assert pg(postgres_env, "SELECT COUNT(*), SUM(activity_count) FROM lms.user_activity_summary")[0] == (

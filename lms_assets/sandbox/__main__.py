@@ -31,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--no-totals", action="store_true", help="omit page/perPage/total from bodies")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
+    p.add_argument("--page-cache-mib", type=int, default=512, help="encoded pages kept for repeated requests")
     p.add_argument("--break-mode", choices=BREAK_MODES, help="serve a bad answer on --break-page")
     p.add_argument("--break-page", type=int, default=2)
     p.add_argument("--break-path", help="only this listing breaks (default: every listing)")
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
         retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
         latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
+        page_cache_mib=args.page_cache_mib,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)

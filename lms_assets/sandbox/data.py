@@ -10,10 +10,9 @@ the real API is a pair of bisections, and the boundary cases that break naive cl
 from __future__ import annotations
 
 import bisect
-import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 DAY_MS = 86_400_000
 ACTIVITY_TYPES = ("viewed", "started", "completed", "commented", "rated")
@@ -23,17 +22,30 @@ FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances",
 LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson")
 
 
+_MASK = (1 << 64) - 1
+_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4}
+
+
 def _mix(seed: int, kind: str, i: int) -> int:
-    """A stable 64-bit pseudo-random value for (seed, kind, i): the same on every machine."""
-    digest = hashlib.blake2b(f"{seed}:{kind}:{i}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+    """A stable 64-bit pseudo-random value for (seed, kind, i) (splitmix64): the same on every machine."""
+    z = (seed * 0x9E3779B97F4A7C15 + _KINDS[kind] * 0xBF58476D1CE4E5B9 + i * 0x94D049BB133111EB) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+@lru_cache(maxsize=4096)
+def _day_prefix(day: int) -> str:
+    return datetime.fromtimestamp(day * 86_400, tz=timezone.utc).strftime("%Y-%m-%dT")
 
 
 def _iso(ms: int) -> str:
     """The API's timestamp format: whole seconds as `...SSZ`, otherwise milliseconds."""
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
-    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
-    frac = ms % 1000
+    day, rest = divmod(ms, DAY_MS)
+    secs, frac = divmod(rest, 1000)
+    h, secs = divmod(secs, 3600)
+    m, secs = divmod(secs, 60)
+    base = f"{_day_prefix(day)}{h:02d}:{m:02d}:{secs:02d}"
     return f"{base}Z" if frac == 0 else f"{base}.{frac:03d}Z"
 
 
@@ -147,13 +159,16 @@ class SandboxData:
         else:
             user = self.user_id((h >> 24) % self.users)
         content = None if (h >> 40) % 20 == 0 else self.content_id((h >> 44) % self.contents)
-        data = {
-            "viewed": {"progress": ((h >> 50) % 101) / 100},
-            "started": {"device": ("web", "ios", "android")[(h >> 50) % 3]},
-            "completed": {"score": (h >> 50) % 101, "durationSeconds": 60 + (h >> 20) % 3600},
-            "commented": {"text": f"comment {i}", "length": 9 + len(str(i))},
-            "rated": {"rating": 1 + (h >> 50) % 5},
-        }[kind]
+        if kind == "viewed":
+            data = {"progress": ((h >> 50) % 101) / 100}
+        elif kind == "started":
+            data = {"device": ("web", "ios", "android")[(h >> 50) % 3]}
+        elif kind == "completed":
+            data = {"score": (h >> 50) % 101, "durationSeconds": 60 + (h >> 20) % 3600}
+        elif kind == "commented":
+            data = {"text": f"comment {i}", "length": 9 + len(str(i))}
+        else:
+            data = {"rating": 1 + (h >> 50) % 5}
         return {
             "id": f"act_{i:09d}",
             "date": _iso(self.activity_ms[i]),

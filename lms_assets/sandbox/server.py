@@ -12,7 +12,7 @@ import hmac
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -45,6 +45,8 @@ class SandboxOptions:
     break_path: str | None = None
     # Records the API no longer lists (deleted upstream), by id.
     hidden_ids: frozenset[str] = frozenset()
+    # Encoded pages kept for repeated requests (benchmark repeats), least recently used out.
+    page_cache_mib: int = 512
 
 
 BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field")
@@ -79,6 +81,7 @@ class SandboxStats:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as two writes: without this, 40 ms delayed-ACK stalls
     server: "SandboxHTTPServer"
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
@@ -159,6 +162,14 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError) as exc:
             self._json(400, {"error": str(exc)}, path)
             return
+        mode = srv.options.break_mode
+        broken = mode and page == srv.options.break_page and srv.options.break_path in (None, path)
+        cache_key = (path, listing.start, listing.stop, page, per_page) if isinstance(listing, range) else None
+        cached = None if broken or srv.options.hidden_ids else srv.cached_page(cache_key)
+        if cached is not None:
+            srv.stats.count(path, 200)
+            self._send(200, cached)
+            return
         if srv.options.hidden_ids and path != "/v1/activities":
             listing = srv.visible(path, listing, make)
         chunk = listing[(page - 1) * per_page : page * per_page]
@@ -166,14 +177,17 @@ class _Handler(BaseHTTPRequestHandler):
         body: dict = {"results": records}
         if srv.options.totals:
             body.update(page=page, perPage=per_page, total=len(listing))
-        mode = srv.options.break_mode
-        if mode and page == srv.options.break_page and srv.options.break_path in (None, path):
+        if broken:
             if mode == "not-json":
                 srv.stats.count(path, 200)
                 self._send(200, b"<html><body>Maintenance</body></html>", "text/html")
                 return
             body = _broken(mode, body)
-        self._json(200, body, path)
+        encoded = orjson.dumps(body)
+        if not broken and not srv.options.hidden_ids:
+            srv.cache_page(cache_key, encoded)
+        srv.stats.count(path, 200)
+        self._send(200, encoded)
 
     def _fault(self, status: int, path: str) -> None:
         srv = self.server
@@ -221,6 +235,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._rng = random.Random(options.seed)
         self._rng_lock = threading.Lock()
         self._visible: dict[str, list[int]] = {}
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_bytes = 0
+        self._cache_lock = threading.Lock()
 
     def draw_fault(self) -> int | None:
         if self.options.fault_rate <= 0:
@@ -229,6 +246,26 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             if self._rng.random() >= self.options.fault_rate:
                 return None
             return self._rng.choice(self.options.fault_statuses)
+
+    def cached_page(self, key) -> bytes | None:
+        if key is None:
+            return None
+        with self._cache_lock:
+            body = self._cache.get(key)
+            if body is not None:
+                self._cache.move_to_end(key)
+            return body
+
+    def cache_page(self, key, body: bytes) -> None:
+        limit = self.options.page_cache_mib * 2**20
+        if key is None or len(body) > limit:
+            return
+        with self._cache_lock:
+            self._cache[key] = body
+            self._cache_bytes += len(body)
+            while self._cache_bytes > limit:
+                _, old = self._cache.popitem(last=False)
+                self._cache_bytes -= len(old)
 
     def visible(self, path: str, listing: range, make) -> list[int]:
         """The listing without hidden records (cached: hidden ids do not change while serving)."""

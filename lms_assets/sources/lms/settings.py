@@ -14,6 +14,7 @@ MAX_PER_PAGE = 200  # the API's ceiling for perPage
 WINDOW_FROM_PARAM = "timestampFrom"
 WINDOW_TO_PARAM = "timestampTo"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+ARROW_BATCH_ROWS = 10_000  # activities per Arrow table handed to dlt
 
 # Types from the API's schema. `data` and `tags` stay JSON columns: `data` has keys that vary
 # by activity type, and neither should become a child table.

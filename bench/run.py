@@ -1,0 +1,194 @@
+"""`make bench`: this project's load against the raw-download limit and the plain-dlt peer.
+
+For each volume: start the sandbox (no faults), then time side by side, `--repeats` times each,
+(a) raw download of every page, (b) the seed's straightforward dlt rest_api translation,
+(c) this project's source+pipeline, (d) the same through `dagster asset materialize`.
+Every timed load is verified (row count, distinct ids, id range) so a fast wrong load cannot pass.
+Figures go to bench/results/bench-<volume>.json and a table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import requests
+
+from lms_assets.sandbox.process import sandbox_process
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+START, END = "2024-01-01T00:00:00+00:00", "2024-01-31T00:00:00+00:00"
+API_START, API_END = "2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"
+DAYS = 30
+
+
+def _child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run `cmd`; (wall seconds, peak RSS MiB of it and its children, stdout)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env or os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out = proc.stdout.read().decode()
+    err = proc.stderr.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd[:6])} failed:\n{err[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def _verify(db: Path, expected_rows: int) -> None:
+    with duckdb.connect(str(db), read_only=True) as con:
+        n, distinct, lo, hi = con.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT id), MIN(id), MAX(id) FROM lms.activities").fetchone()
+    want = (expected_rows, expected_rows, "act_000000000", f"act_{expected_rows - 1:09d}")
+    if (n, distinct, lo, hi) != want:
+        raise AssertionError(f"wrong load in {db}: {(n, distinct, lo, hi)} != {want}")
+
+
+def _stats(base_url: str, reset: bool = False) -> int:
+    if reset:
+        requests.post(f"{base_url}/_sandbox/reset", timeout=10)
+        return 0
+    return requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()["requests"]
+
+
+def _env(base_url: str, db: Path, home: Path) -> dict:
+    return {**os.environ, "SOURCES__LMS__BASE_URL": base_url, "SOURCES__LMS__USERNAME": "sandbox",
+            "SOURCES__LMS__PASSWORD": "sandbox-password", "SOURCES__LMS__START_DATE": "2024-01-01",
+            "DESTINATION__DUCKDB__CREDENTIALS": str(db), "DAGSTER_HOME": str(home),
+            "LMS_PIPELINES_DIR": str(home / "dlt"), "LMS_DESTINATION": "duckdb"}
+
+
+def run_variant(variant: str, base_url: str, rows: int, tmp: Path, start=START, end=END, db=None) -> dict:
+    db = db or tmp / f"{variant}.duckdb"
+    if db.exists() and variant != "daily":
+        db.unlink()
+    home = tmp / "home"
+    _stats(base_url, reset=True)
+    env = _env(base_url, db, home)
+    if variant == "dagster":
+        cmd = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
+               "--select", "lms/activities", "--partition-range", f"2024-01-01...2024-01-{DAYS:02d}"]
+        wall, rss, _ = _child(cmd, env)
+        figures = {"seconds": wall, "peak_rss_mib": rss}
+    else:
+        api = {"raw": (API_START, API_END), "peer": (API_START, API_END)}
+        s, e = api.get(variant, (start, end))
+        name = "ours" if variant == "daily" else variant
+        _, rss, out = _child([sys.executable, "-m", "bench.variants", name, base_url, s, e, str(db)], env)
+        figures = json.loads(out.strip().splitlines()[-1])
+    figures["requests"] = _stats(base_url)
+    if variant == "raw":
+        if figures["rows"] != rows:
+            raise AssertionError(f"raw download saw {figures['rows']} rows, not {rows}")
+    elif variant != "daily":
+        _verify(db, rows)
+    figures["rows_per_s"] = rows / figures["seconds"] if variant != "daily" else None
+    return figures
+
+
+def summarize(samples: list[dict]) -> dict:
+    secs = [s["seconds"] for s in samples]
+    return {
+        "median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
+        "peak_rss_mib": max(s["peak_rss_mib"] for s in samples),
+        "requests": samples[-1]["requests"], "samples": samples,
+    }
+
+
+def definitions_load_seconds() -> float:
+    code = ("import time, dagster; t = time.perf_counter(); import lms_assets.definitions as d; "
+            "d.defs.resolve_asset_graph(); print(time.perf_counter() - t)")
+    best = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=ROOT, capture_output=True, text=True,
+                             check=True)
+        best.append(float(out.stdout.strip().splitlines()[-1]))
+    return statistics.median(best)
+
+
+def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, daily: bool) -> dict:
+    result: dict = {"activities": rows, "days": DAYS, "variants": {}}
+    with tempfile.TemporaryDirectory(prefix="lms-bench-") as tmpdir, sandbox_process(
+            "--activities", str(rows), "--days", str(DAYS), "--users", "2000", "--contents", "500",
+            "--fault-rate", "0", timeout=600) as base_url:
+        tmp = Path(tmpdir)
+        (tmp / "home").mkdir()
+        (tmp / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        subprocess.run([str(Path(sys.executable).parent / "dagster"), "instance", "migrate"],
+                       env=_env(base_url, tmp / "x.duckdb", tmp / "home"), capture_output=True, check=True)
+        for variant in variants:
+            if variant == "peer" and rows > peer_max:
+                continue
+            samples = []
+            for i in range(repeats):
+                samples.append(run_variant(variant, base_url, rows, tmp))
+                print(f"  {rows:>9} {variant:<8} run {i + 1}: {samples[-1]['seconds']:7.2f} s", flush=True)
+            result["variants"][variant] = summarize(samples)
+        if daily:
+            one_day = ("2024-01-15T00:00:00+00:00", "2024-01-16T00:00:00+00:00")
+            empty, full = tmp / "daily-empty.duckdb", tmp / "ours.duckdb"
+            on_empty = [run_variant("daily", base_url, rows, tmp, *one_day, db=empty) for _ in range(repeats)]
+            if full.exists():
+                on_full = [run_variant("daily", base_url, rows, tmp, *one_day, db=full) for _ in range(repeats)]
+                result["daily_run"] = {"empty_s": statistics.median(s["seconds"] for s in on_empty),
+                                       "with_history_s": statistics.median(s["seconds"] for s in on_full),
+                                       "history_rows": rows}
+    v = result["variants"]
+    med = {k: x["median_s"] for k, x in v.items()}
+    result["ratios"] = {
+        "c/a": med["ours"] / med["raw"] if {"ours", "raw"} <= med.keys() else None,
+        "c/b": med["ours"] / med["peer"] if {"ours", "peer"} <= med.keys() else None,
+        "d/c": med["dagster"] / med["ours"] if {"dagster", "ours"} <= med.keys() else None,
+        "d/a": med["dagster"] / med["raw"] if {"dagster", "raw"} <= med.keys() else None,
+    }
+    return result
+
+
+def print_table(results: list[dict], definitions_s: float) -> None:
+    print(f"\n{'activities':>10} {'variant':<8} {'median s':>9} {'spread s':>13} {'rows/s':>10} {'peak MiB':>9} {'requests':>9}")
+    for r in results:
+        for name, v in r["variants"].items():
+            spread = f"{v['min_s']:.2f}-{v['max_s']:.2f}"
+            print(f"{r['activities']:>10} {name:<8} {v['median_s']:>9.2f} {spread:>13} "
+                  f"{r['activities'] / v['median_s']:>10.0f} {v['peak_rss_mib']:>9.0f} {v['requests']:>9}")
+        ratios = ", ".join(f"{k} = {x:.2f}" for k, x in r["ratios"].items() if x is not None)
+        print(f"{'':>10} ratios: {ratios}")
+        if "daily_run" in r:
+            d = r["daily_run"]
+            print(f"{'':>10} daily run: {d['empty_s']:.2f} s on an empty warehouse, {d['with_history_s']:.2f} s "
+                  f"with {d['history_rows']} activities of history ({d['with_history_s'] / d['empty_s']:.2f}x)")
+    print(f"definitions load beyond `import dagster`: {definitions_s:.2f} s")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--volumes", default="200000", help="activity volumes, comma separated (e.g. 200000,1000000,2000000)")
+    p.add_argument("--variants", default="raw,peer,ours,dagster")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--peer-max", type=int, default=200_000, help="skip the slow peer above this volume")
+    p.add_argument("--daily", action="store_true", help="also time a one-day run on an empty and a full warehouse")
+    args = p.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results = []
+    for rows in (int(v) for v in args.volumes.split(",")):
+        r = bench_volume(rows, args.variants.split(","), args.repeats, args.peer_max, args.daily)
+        (RESULTS / f"bench-{rows}.json").write_text(json.dumps(r, indent=2, default=str))
+        results.append(r)
+    defs_s = definitions_load_seconds()
+    (RESULTS / "definitions.json").write_text(json.dumps({"definitions_load_s": defs_s}))
+    print_table(results, defs_s)
+    shutil.rmtree(ROOT / "bench" / "__pycache__", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

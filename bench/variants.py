@@ -1,0 +1,90 @@
+"""What the benchmark times, each run in a child process of its own (so peak RSS is its own).
+
+`python -m bench.variants VARIANT BASE_URL START END DB` prints one JSON line of figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+
+import orjson
+import requests
+
+USER, PASSWORD = "sandbox", "sandbox-password"
+
+
+def raw(base_url: str, start: str, end: str, db: str) -> dict:
+    """(a) The limit: every page of the window with a bare requests loop, parsed, kept in memory."""
+    session = requests.Session()
+    session.auth = (USER, PASSWORD)
+    rows, page = 0, 1
+    while True:
+        r = session.get(f"{base_url}/v1/activities", params={
+            "page": page, "perPage": 200, "timestampFrom": start, "timestampTo": end})
+        r.raise_for_status()
+        batch = orjson.loads(r.content)["results"]
+        if not batch:
+            break
+        rows += len(batch)
+        page += 1
+    return {"rows": rows}
+
+
+def peer(base_url: str, start: str, end: str, db: str) -> dict:
+    """(b) The seed sketch translated straight into dlt's rest_api (what a user would write first)."""
+    import dlt
+    from dlt.sources.rest_api import rest_api_source
+
+    source = rest_api_source({
+        "client": {"base_url": base_url, "auth": {"type": "http_basic", "username": USER, "password": PASSWORD}},
+        "resource_defaults": {"primary_key": "id", "write_disposition": "merge"},
+        "resources": [{
+            "name": "activities",
+            "endpoint": {
+                "path": "v1/activities", "data_selector": "results",
+                "paginator": {"type": "page_number", "base_page": 1, "page_param": "page", "total_path": None},
+                "params": {"perPage": 200, "timestampFrom": start, "timestampTo": end},
+            },
+        }],
+    })
+    with tempfile.TemporaryDirectory() as wd:
+        pipeline = dlt.pipeline("bench_peer", destination=dlt.destinations.duckdb(db), dataset_name="lms",
+                                pipelines_dir=wd)
+        pipeline.run(source)
+    return {}
+
+
+def ours(base_url: str, start: str, end: str, db: str) -> dict:
+    """(c) This project's source and pipeline for the same window, without Dagster."""
+    from lms_assets.sources.lms import lms_source
+    from lms_assets.warehouse import make_pipeline
+
+    os.environ.update(SOURCES__LMS__BASE_URL=base_url, SOURCES__LMS__USERNAME=USER, SOURCES__LMS__PASSWORD=PASSWORD,
+                      DESTINATION__DUCKDB__CREDENTIALS=db)
+    with tempfile.TemporaryDirectory() as wd:
+        pipeline = make_pipeline("bench_ours", working_dir=wd)
+        source = lms_source(window_start=datetime.fromisoformat(start), window_end=datetime.fromisoformat(end))
+        pipeline.run(source.with_resources("activities"))
+        trace = pipeline.last_trace
+        steps = {s.step: round((s.finished_at - s.started_at).total_seconds(), 2) for s in trace.steps}
+    return {"steps": steps}
+
+
+def main() -> None:
+    variant, base_url, start, end, db = sys.argv[1:6]
+    started = time.perf_counter()
+    extra = {"raw": raw, "peer": peer, "ours": ours}[variant](base_url, start, end, db)
+    elapsed = time.perf_counter() - started
+    import resource
+
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "peak_rss_mib": peak_mib, **extra}))
+
+
+if __name__ == "__main__":
+    main()
