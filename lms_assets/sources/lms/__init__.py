@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator, Optional, Sequence
 
 import dlt
+from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
@@ -30,6 +31,10 @@ from lms_assets.sources.lms.helpers import (
     parse_start_date,
 )
 from lms_assets.sources.lms.arrow import activities_table
+from lms_assets.sources.lms.prefetch import prefetch
+
+# Compiled once: dlt would otherwise build a jsonpath parser for every page.
+RESULTS = jsonpath.compile_path(settings.DATA_SELECTOR)
 
 
 def _paginator() -> PageNumberPaginator:
@@ -123,10 +128,16 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
         }
         page_hooks = {"response": [*hooks, _raise_for_status]}
         batch: list[dict] = []
-        for page in client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=page_hooks):
-            where = describe_request(page.response)
-            for record in page:
-                record["date"] = parse_instant(record.get("date"), record.get("id"), where)
+        pages = client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=page_hooks,
+                                data_selector=RESULTS)
+        for page in prefetch(pages):
+            try:  # the fast path: every date is an ISO-8601 string
+                dates = [datetime.fromisoformat(r["date"]) for r in page]
+            except (KeyError, TypeError, ValueError):
+                where = describe_request(page.response)
+                dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
+            for record, instant in zip(page, dates):
+                record["date"] = instant
             batch.extend(page)
             if len(batch) >= settings.ARROW_BATCH_ROWS:
                 yield activities_table(batch)
