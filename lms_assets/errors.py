@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 from dagster import Failure
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.schema.exceptions import DataValidationError
 
 from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError
@@ -20,6 +21,11 @@ def _chain(exc: BaseException):
 def describe(exc: BaseException) -> tuple[str, bool] | None:
     """(message, permanent) for a failure we can explain; None to let the original stand."""
     for cause in _chain(exc):
+        if isinstance(cause, ConfigFieldMissingException):
+            keys = ", ".join(f"sources.lms.{f}" for f in cause.fields)
+            envs = ", ".join(f"SOURCES__LMS__{f.upper()}" for f in cause.fields)
+            return (f"{keys} is not set: set {envs} in the environment, or put it in .dlt/secrets.toml "
+                    "(see .dlt/secrets.toml.example).", True)
         if isinstance(cause, LmsError):
             return str(cause), isinstance(cause, (LmsAuthError, LmsConfigError))
         if isinstance(cause, DataValidationError):

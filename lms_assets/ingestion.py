@@ -5,6 +5,7 @@ partitions definition per multi-asset, and state that never collides.
 """
 
 
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
 )
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
@@ -26,7 +28,14 @@ from lms_assets.settings import API_POOL, start_date
 from lms_assets.sources.lms import RequestStats, lms_source
 from lms_assets.deletes import mark_deleted
 from lms_assets.errors import as_failure
-from lms_assets.warehouse import DATASET, destination_type, make_pipeline, pipelines_dir, write_lock
+from lms_assets.warehouse import (
+    DATASET,
+    destination_type,
+    make_pipeline,
+    pipelines_dir,
+    timestamp_sql,
+    write_lock,
+)
 
 GROUP = "lms_ingestion"
 OWNERS = ["team:data-engineering"]
@@ -67,23 +76,29 @@ def _definition_pipeline(name: str) -> dlt.Pipeline:
 def _run(context: AssetExecutionContext, dlt_resource: DagsterDltResource, name: str,
          resources: tuple[str, ...], soft_deletes: bool = False, **window: Any) -> Iterator[MaterializeResult]:
     stats = RequestStats()
+    progress_every = float(os.environ.get("LMS_PROGRESS_EVERY_S", "10"))
     workdir_root = pipelines_dir()
     workdir_root.mkdir(parents=True, exist_ok=True)
     # A working directory of its own per run: dagster-dlt drops the pipeline's local state at
     # the start of every run and dlt has no lock, so two concurrent runs must not share one.
     with tempfile.TemporaryDirectory(prefix=f"{name}-", dir=workdir_root) as workdir, write_lock():
         try:
-            source = lms_source(request_stats=stats, **window).with_resources(*resources)
+            source = lms_source(request_stats=stats, progress=lambda p: context.log.info(p.message()),
+                                progress_every_s=progress_every, **window).with_resources(*resources)
             pipeline = make_pipeline(name, working_dir=Path(workdir))
             results = list(dlt_resource.run(context=context, dlt_source=source, dlt_pipeline=pipeline))
             load_info = pipeline.last_trace.last_load_info
             load_ids = list(load_info.loads_ids) if load_info else []
             deleted: dict[str, int] = {}
-            if soft_deletes and load_ids:
+            by_type: dict[str, int] = {}
+            if load_ids and (soft_deletes or window):
                 with pipeline.sql_client() as client:
                     for result in results:
                         table = result.asset_key.path[-1]
-                        deleted[table] = mark_deleted(client, table, load_ids)
+                        if soft_deletes:
+                            deleted[table] = mark_deleted(client, table, load_ids)
+                        if table == "activities":
+                            by_type = activity_types(client, window["window_start"], window["window_end"])
         except Exception as exc:  # noqa: BLE001 - translated into one sentence for the UI, then re-raised
             raise as_failure(exc) from exc
     new_columns = _new_columns(load_info)
@@ -100,7 +115,21 @@ def _run(context: AssetExecutionContext, dlt_resource: DagsterDltResource, name:
         extra = {**shared, "new_columns": MetadataValue.text(", ".join(new_columns.get(table, [])) or "none")}
         if table in deleted:
             extra["marked_deleted"] = MetadataValue.int(deleted[table])
+        if table == "activities":
+            extra["activities_by_type"] = MetadataValue.md(
+                "| type | activities |\n|---|---|\n" + "\n".join(f"| {t} | {n} |" for t, n in by_type.items()))
         yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
+
+
+def activity_types(client, start, end) -> dict[str, int]:
+    """Activities of the window by type, the first thing a person asks of a load."""
+    try:
+        rows = client.execute_sql(
+            f"SELECT COALESCE(type, '(none)'), COUNT(*) FROM lms.activities "
+            f"WHERE date >= {timestamp_sql(start)} AND date < {timestamp_sql(end)} GROUP BY 1 ORDER BY 2 DESC, 1")
+    except DatabaseUndefinedRelation:  # dlt creates the table with its first row
+        return {}
+    return {t: int(n) for t, n in rows}
 
 
 def _new_columns(load_info) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from dagster import (
     asset,
 )
 
+from lms_assets.charts import chart_markdown
 from lms_assets.partitions import daily_partitions
 from lms_assets.warehouse import sql_client, timestamp_sql, utc_day_sql
 
@@ -157,10 +158,17 @@ def user_activity_summary(context: AssetExecutionContext) -> MaterializeResult:
         top = client.execute_sql(
             "SELECT user_id, email, activity_count, active_days, last_activity_type "
             "FROM lms.user_activity_summary ORDER BY activity_count DESC, user_id LIMIT 10")
+        day = utc_day_sql("date")
+        days = client.execute_sql(f"""
+            SELECT d, users, acts FROM (
+                SELECT {day} AS d, COUNT(DISTINCT "user") AS users, COUNT(*) AS acts
+                FROM lms.activities GROUP BY {day} ORDER BY {day} DESC LIMIT 60) recent
+            ORDER BY d""")
     table = "| user_id | email | activities | active days | last type |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {u} | {e} | {c} | {d} | {t} |" for u, e, c, d, t in top)
     return MaterializeResult(metadata={
         "dagster/row_count": MetadataValue.int(int(total)),
         "active_users": MetadataValue.int(int(active or 0)),
         "top_users": MetadataValue.md(table),
+        "daily_activity": MetadataValue.md(chart_markdown([(d, int(u), int(a)) for d, u, a in days])),
     })

@@ -70,3 +70,25 @@ def test_wrong_credentials_fail_the_run_with_one_clear_sentence(lms_env, sandbox
     error = failure.event_specific_data.error
     assert "sources.lms.username" in error.message and "HTTP 401" in error.message
     assert "definitely-Wrong-9" not in str(failure)
+
+
+def test_a_long_load_logs_its_progress_and_type_counts(lms_env, sandbox, instance, monkeypatch):
+    """Issue #7: pages, rows, window position and time left in the run log; counts by type in metadata."""
+    lms_env(sandbox)
+    monkeypatch.setenv("LMS_PROGRESS_EVERY_S", "0")  # every page, so a short test run shows it
+    result = materialize(instance, "activities", first="2024-01-01", last="2024-01-05")
+    logs = [e.message for e in instance.all_logs(result.run_id) if e.message and e.message.startswith("activities: ")]
+    assert len(logs) >= 10
+    assert "pages" in logs[-1] and f"{sandbox.data.activities} rows fetched" in logs[-1]
+    assert "window position 2024-01-05" in logs[-1] and "time left" in logs[-1]
+    by_type = materialization_metadata(result, "activities")["activities_by_type"]
+    counted = sum(int(line.split("|")[2]) for line in by_type.splitlines()[2:])
+    assert counted == sandbox.data.activities
+
+
+def test_missing_credentials_fail_with_the_keys_to_set(lms_env, sandbox, instance, monkeypatch):
+    lms_env(sandbox)
+    monkeypatch.delenv("SOURCES__LMS__PASSWORD")
+    result = materialize(instance, "users", raise_on_error=False)
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "sources.lms.password is not set: set SOURCES__LMS__PASSWORD" in failure.event_specific_data.error.message

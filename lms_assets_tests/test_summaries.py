@@ -97,3 +97,17 @@ def test_user_summary_has_one_row_per_user_with_independent_values(lms_env, sand
         else:
             assert (last_ms, last_type) == (last[u["id"]]["ms"], last[u["id"]]["type"])
     assert "| user_id |" in materialization_metadata(result, "user_activity_summary")["top_users"]
+
+
+def test_user_summary_carries_a_daily_chart(lms_env, sandbox, instance):
+    """Issue #7: a chart of daily active users and activities per day, as markdown with an SVG image."""
+    import base64
+
+    lms_env(sandbox)
+    _load(instance, "2024-01-01", "2024-01-05")
+    meta = materialization_metadata(materialize(instance, "user_activity_summary"), "user_activity_summary")
+    chart = meta["daily_activity"]
+    uri = chart.split("](", 1)[1].split(")", 1)[0]
+    svg = base64.b64decode(uri.split(",", 1)[1]).decode()
+    assert svg.startswith("<svg") and svg.count("<rect") == 5 + 1  # a bar per day, plus the background
+    assert "| 2024-01-05 |" in chart

@@ -7,7 +7,7 @@ Config lives in section `sources.lms` (see README for every key and env var).
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import dlt
 from dlt.common import jsonpath
@@ -32,6 +32,7 @@ from lms_assets.sources.lms.helpers import (
 )
 from lms_assets.sources.lms.arrow import activities_table
 from lms_assets.sources.lms.prefetch import prefetch
+from lms_assets.sources.lms.progress import Progress, ProgressReporter
 
 # Compiled once: dlt would otherwise build a jsonpath parser for every page.
 RESULTS = jsonpath.compile_path(settings.DATA_SELECTOR)
@@ -60,6 +61,8 @@ def lms_source(
     max_retry_delay: float = 60.0,
     request_timeout: float = 60.0,
     request_stats: Optional[RequestStats] = None,
+    progress: Optional[Callable[[Progress], None]] = None,
+    progress_every_s: float = 10.0,
 ) -> Sequence[Any]:
     """All three LMS resources.
 
@@ -102,10 +105,12 @@ def lms_source(
     )
     client = RESTClient(base_url=base_url, auth=auth, session=session, paginator=_paginator(),
                         data_selector=settings.DATA_SELECTOR)
-    return [*dimensions, _activities(client, start, end, per_page, hooks)]
+    reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
+    return [*dimensions, _activities(client, start, end, per_page, hooks, reporter)]
 
 
-def _activities(client: RESTClient, start: datetime, end: Optional[datetime], per_page: int, hooks: list) -> Any:
+def _activities(client: RESTClient, start: datetime, end: Optional[datetime], per_page: int, hooks: list,
+                reporter: ProgressReporter) -> Any:
     # A hand-built resource rather than a rest_api entry: the cursor must be compared as an
     # instant (the API's `date` strings mix whole and fractional seconds, which sort wrongly as
     # text), and the API's inclusive, whole-second bounds need widening before dlt's
@@ -128,6 +133,7 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
         }
         page_hooks = {"response": [*hooks, _raise_for_status]}
         batch: list[dict] = []
+        reporter.begin()
         pages = client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=page_hooks,
                                 data_selector=RESULTS)
         for page in prefetch(pages):
@@ -138,12 +144,14 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
                 dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
             for record, instant in zip(page, dates):
                 record["date"] = instant
+            reporter.page(len(dates), dates[-1] if dates else None)
             batch.extend(page)
             if len(batch) >= settings.ARROW_BATCH_ROWS:
                 yield activities_table(batch)
                 batch = []
         if batch:
             yield activities_table(batch)
+        reporter.finish()
 
     return activities
 

@@ -7,11 +7,27 @@ also turn `data` (keys vary by activity type) into a struct instead of a JSON co
 
 from __future__ import annotations
 
+import logging
+
 import orjson
 import pyarrow as pa
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 _NAMING = NamingConvention()
+
+
+class _KeptHintsNotice(logging.Filter):
+    """Drop dlt's warning that our column hints win over the Arrow types.
+
+    That is the intent: Arrow has no JSON type, so `data` travels as a string and dlt's `json`
+    hint makes it a JSON column; the warning would be repeated for every batch of every run.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "several column hints were different" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_KeptHintsNotice())
 _TEXT = {"id": "id", "type": "type", "contentType": "content_type", "contextId": "context_id",
          "contextType": "context_type", "user": "user"}
 _KNOWN = {*_TEXT, "date", "data"}
