@@ -1,6 +1,6 @@
 """The code location: `dagster dev` and `dagster asset materialize -m lms_assets.definitions` load `defs`."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
 from lms_assets.checks import ALL_CHECKS
@@ -17,4 +17,7 @@ defs = Definitions(
     schedules=[activities_daily, dimensions_refresh],
     sensors=[summaries_automation],
     resources={"dlt": DagsterDltResource()},
+    # One process per run: a run here is one load plus a few SQL checks, and a subprocess per step
+    # costs ~3 s each on two cores (measured in bench/). Parallelism is across runs (the pool).
+    executor=in_process_executor,
 )
