@@ -5,7 +5,9 @@ partitions definition per multi-asset, and state that never collides.
 """
 
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,8 +71,15 @@ def _definition_source(*resources: str):
 
 
 def _definition_pipeline(name: str) -> dlt.Pipeline:
+    # Only describes the assets (every run builds its own). dlt creates a working directory for
+    # any pipeline object, so keep these in a private temp dir: code locations loading at the
+    # same moment (two `dagster asset materialize`) must not race on a shared one.
     return dlt.pipeline(pipeline_name=name, destination=destination_type(), dataset_name=DATASET,
-                        pipelines_dir=str(pipelines_dir()))
+                        pipelines_dir=_DEFINITIONS_DIR)
+
+
+_DEFINITIONS_DIR = tempfile.mkdtemp(prefix="lms-assets-definitions-")
+atexit.register(shutil.rmtree, _DEFINITIONS_DIR, ignore_errors=True)
 
 
 def _run(context: AssetExecutionContext, dlt_resource: DagsterDltResource, name: str,
