@@ -120,7 +120,7 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
     result: dict = {"activities": rows, "days": DAYS, "variants": {}}
     with tempfile.TemporaryDirectory(prefix="lms-bench-") as tmpdir, sandbox_process(
             "--activities", str(rows), "--days", str(DAYS), "--users", "2000", "--contents", "500",
-            "--fault-rate", "0", timeout=600) as base_url:
+            "--fault-rate", "0", "--page-cache-mib", "4096", timeout=600) as base_url:
         tmp = Path(tmpdir)
         (tmp / "home").mkdir()
         (tmp / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
