@@ -57,6 +57,11 @@ def make_pipeline(name: str, working_dir: Optional[Path] = None, **kwargs: Any) 
     for key in ("add_dlt_load_id", "add_dlt_id"):
         if dlt.config.get(f"normalize.parquet_normalizer.{key}") is None:
             dlt.config[f"normalize.parquet_normalizer.{key}"] = True
+    # Rotate files every 100k rows, so normalize (which rewrites each Arrow file whole to add
+    # the dlt columns) and the loader work on bounded files rather than one per backfill.
+    for stage in ("extract", "normalize"):
+        if dlt.config.get(f"{stage}.data_writer.file_max_items") is None:
+            dlt.config[f"{stage}.data_writer.file_max_items"] = 100_000
     return dlt.pipeline(
         pipeline_name=name,
         destination=make_destination(),
