@@ -12,7 +12,7 @@ from dagster import (
 
 from lms_assets.partitions import daily_partitions
 from lms_assets.settings import unknown_user_warn_share
-from lms_assets.warehouse import sql_client, timestamp_sql, utc_day_sql
+from lms_assets.warehouse import load_ids_sql, sql_client, timestamp_sql, utc_day_sql
 
 ACTIVITIES = AssetKey(["lms", "activities"])
 USERS = AssetKey(["lms", "users"])
@@ -70,7 +70,6 @@ def activities_date_in_window(context: AssetCheckExecutionContext) -> AssetCheck
     event = context.instance.get_latest_materialization_event(ACTIVITIES)
     meta = event.asset_materialization.metadata if event and event.asset_materialization else {}
     load_ids = [i for i in str(meta["dlt_load_ids"].value).split(",") if i] if "dlt_load_ids" in meta else []
-    in_list = ", ".join(f"'{i}'" for i in load_ids if i.replace(".", "").isdigit()) or "NULL"
     with sql_client() as client:
         if "activities" not in _tables(client):
             return _not_loaded("activities")
@@ -79,7 +78,7 @@ def activities_date_in_window(context: AssetCheckExecutionContext) -> AssetCheck
                    SUM(CASE WHEN date IS NULL THEN 1 ELSE 0 END),
                    COUNT(*)
             FROM lms.activities
-            WHERE _dlt_load_id IN ({in_list})
+            WHERE _dlt_load_id IN ({load_ids_sql(load_ids)})
         """)[0]
     return AssetCheckResult(
         passed=not outside and not missing,

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from lms_assets.warehouse import timestamp_sql
+from lms_assets.warehouse import load_ids_sql, timestamp_sql
 
 
 def mark_deleted(client, table: str, load_ids: list[str]) -> int:
     """Mark rows of `lms.<table>` not written by `load_ids` as deleted; returns how many were newly marked."""
-    ids = ", ".join(f"'{i}'" for i in load_ids if i.replace(".", "").isdigit())
-    if not ids:
+    ids = load_ids_sql(load_ids)
+    if ids == "NULL":
         return 0
     where = f"_dlt_load_id NOT IN ({ids}) AND (is_deleted IS NULL OR is_deleted = FALSE)"
     with client.begin_transaction():

@@ -117,3 +117,8 @@ def utc_day_sql(column: str) -> str:
 def timestamp_sql(value: datetime) -> str:
     """A timestamptz literal both DuckDB and PostgreSQL read the same (the value is ours, never user text)."""
     return f"TIMESTAMP WITH TIME ZONE '{value.isoformat()}'"
+
+
+def load_ids_sql(load_ids: list[str]) -> str:
+    """dlt load ids as an SQL `IN` list (`NULL` when empty); they are numeric strings, anything else is dropped."""
+    return ", ".join(f"'{i}'" for i in load_ids if i.replace(".", "").isdigit()) or "NULL"

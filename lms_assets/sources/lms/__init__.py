@@ -31,7 +31,6 @@ from lms_assets.sources.lms.helpers import (
     parse_start_date,
 )
 from lms_assets.sources.lms.arrow import activities_table
-from lms_assets.sources.lms.prefetch import prefetch
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
 
 # Compiled once: dlt would otherwise build a jsonpath parser for every page.
@@ -136,7 +135,7 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
         reporter.begin()
         pages = client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=page_hooks,
                                 data_selector=RESULTS)
-        for page in prefetch(pages):
+        for page in pages:
             try:  # the fast path: every date is an ISO-8601 string
                 dates = [datetime.fromisoformat(r["date"]) for r in page]
             except (KeyError, TypeError, ValueError):
