@@ -7,7 +7,7 @@ from dagster import Failure
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.schema.exceptions import DataValidationError
 
-from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError
+from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError, LmsRefusedError, quoted_message
 
 
 def _chain(exc: BaseException):
@@ -27,7 +27,7 @@ def describe(exc: BaseException) -> tuple[str, bool] | None:
             return (f"{keys} is not set: set {envs} in the environment, or put it in .dlt/secrets.toml "
                     "(see .dlt/secrets.toml.example).", True)
         if isinstance(cause, LmsError):
-            return str(cause), isinstance(cause, (LmsAuthError, LmsConfigError))
+            return str(cause), isinstance(cause, (LmsAuthError, LmsConfigError, LmsRefusedError))
         if isinstance(cause, DataValidationError):
             column, _, variant = str(cause.column_name).partition("__v_")
             got = f" (a value of type {variant} arrived)" if variant else ""
@@ -48,7 +48,7 @@ def describe(exc: BaseException) -> tuple[str, bool] | None:
         if isinstance(cause, requests.HTTPError) and cause.response is not None:
             r = cause.response
             return (
-                f"The LMS API answered HTTP {r.status_code} for GET {r.url.split('?')[0]} after all "
+                f"The LMS API answered HTTP {r.status_code}{quoted_message(r)} for GET {r.url.split('?')[0]} after all "
                 "retries (sources.lms.max_attempts); the run can be retried once the API recovers.",
                 False,
             )

@@ -8,12 +8,14 @@ import signal
 import sys
 from datetime import date
 
-from lms_assets.sandbox.data import SandboxData
-from lms_assets.sandbox.server import BREAK_MODES, SandboxHTTPServer, SandboxOptions
+from lms_assets.sandbox.data import PROFILES, SandboxData
+from lms_assets.sandbox.server import BOUNDS, BREAK_MODES, SandboxHTTPServer, SandboxOptions
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lms_assets.sandbox", description=__doc__)
+    p.add_argument("--profile", choices=PROFILES, default="realistic",
+                   help="record shapes: the real API's documented ones (realistic) or the seed sketch's (seed)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--users", type=int, default=2_000)
@@ -29,7 +31,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests that fail (0..1)")
     p.add_argument("--retry-after", default="0,1", help="Retry-After seconds for 429s, comma separated")
     p.add_argument("--latency-ms", type=float, default=0.0)
-    p.add_argument("--no-totals", action="store_true", help="omit page/perPage/total from bodies")
+    p.add_argument("--no-totals", action="store_true", help="omit the pagination totals from list answers")
+    p.add_argument("--bounds", choices=BOUNDS, default="inclusive",
+                   help="how timestampFrom/timestampTo are read: from <= date <= to, or from < date < to")
+    p.add_argument("--strict-timestamps", action="store_true",
+                   help="answer 400 to bounds not written YYYY-MM-DD hh:mm:ss")
+    p.add_argument("--drift", type=int, default=0,
+                   help="insert a record before page 2 of a listing is served, up to N per endpoint")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
     p.add_argument("--page-cache-mib", type=int, default=512, help="encoded pages kept for repeated requests")
     p.add_argument("--break-mode", choices=BREAK_MODES, help="serve a bad answer on --break-page")
@@ -41,18 +49,19 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     data = SandboxData(seed=args.seed, users=args.users, contents=args.contents,
-                       activities=args.activities, start=args.start, days=args.days)
+                       activities=args.activities, start=args.start, days=args.days, profile=args.profile)
     options = SandboxOptions(
         username=args.username, password=args.password, fault_rate=args.fault_rate,
         retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
         latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
-        page_cache_mib=args.page_cache_mib,
+        page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
+        drift=args.drift,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(f"sandbox LMS API on {server.base_url} ({data.users} users, {data.contents} contents, "
+    print(f"sandbox LMS API ({data.profile} profile, {options.bounds} bounds) on {server.base_url} ({data.users} users, {data.contents} contents, "
           f"{data.activities} activities from {data.start} for {data.days} days, "
           f"fault rate {options.fault_rate})", flush=True)
     try:

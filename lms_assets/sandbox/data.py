@@ -1,21 +1,35 @@
-"""Deterministic LMS data for the sandbox API.
+"""Deterministic LMS data for the sandbox API, in two shapes (profiles).
+
+`realistic` (the default of `python -m lms_assets.sandbox`) shapes records as the real API
+documents them (Thrive Learning's REST API): 24-hex ids, nested user fields, numbers whose JSON
+form is whole on some records and fractional on others, nested fields that are null, `{}` or
+`[]`, fields present on some days and absent on others, a `deleted` flag. `seed` keeps the
+seed sketch's simplified schema, which the older tests were written against.
 
 Records are computed from their index and the seed, never stored, so a sandbox serving
 millions of activities starts in well under a second and pages cost only what they return.
-Activity instants are kept as integer milliseconds (sorted) so the inclusive window filter of
-the real API is a pair of bisections, and the boundary cases that break naive clients
-(an activity exactly at midnight, one a fraction of a second before it) exist on every day.
+Activity instants are kept as integer milliseconds (sorted) so a window filter is a pair of
+bisections, and the boundary cases that break naive clients (an activity exactly at midnight,
+one a fraction of a second before it) exist on every day.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cached_property, lru_cache
 
 DAY_MS = 86_400_000
+PROFILES = ("realistic", "seed")
 ACTIVITY_TYPES = ("viewed", "started", "completed", "commented", "rated")
+# The API's documented values.
+API_ACTIVITY_TYPES = ("viewed", "completed", "passed", "pinned", "unpinned", "liked", "unliked", "commented",
+                      "commentdeleted", "shared", "progressed", "registered", "followed", "unfollowed", "started",
+                      "resumed", "searched", "found", "loggedin", "loggedout")
+API_CONTENT_TYPES = ("article", "assessment", "broadcast", "cmi5", "elearning", "event", "file", "pathway",
+                     "question", "quiz", "scorm", "url", "video", "mixed")
 CONTENT_TYPES = ("course", "video", "article", "quiz")
 TAGS = ("python", "sql", "leadership", "safety", "onboarding", "compliance", "design")
 FIRST_NAMES = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken")
@@ -23,7 +37,7 @@ LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Al
 
 
 _MASK = (1 << 64) - 1
-_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4}
+_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4, "p": 5}
 
 
 def _mix(seed: int, kind: str, i: int) -> int:
@@ -65,6 +79,15 @@ class SandboxData:
     days: int = 30
     unknown_user_share: float = 0.01
     null_user_share: float = 0.02
+    profile: str = "seed"
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"profile is {self.profile!r}: one of {', '.join(PROFILES)}")
+
+    @property
+    def realistic(self) -> bool:
+        return self.profile == "realistic"
 
     @property
     def start_ms(self) -> int:
@@ -104,13 +127,25 @@ class SandboxData:
 
     # ---- records -------------------------------------------------------------------------
 
+    def _hex(self, kind: str, i: int) -> str:
+        # 24 hex digits like the API's ids; the index in the low digits keeps them unique
+        return f"{_mix(self.seed, kind, i) >> 32:08x}{_mix(self.seed, kind, ~i & 0xFFFF) & 0xFFFFFFFF:08x}{i:08x}"
+
     def user_id(self, i: int) -> str:
-        return f"usr_{i:07d}"
+        return self._hex("u", i) if self.realistic else f"usr_{i:07d}"
 
     def content_id(self, i: int) -> str:
-        return f"cnt_{i:06d}"
+        return self._hex("c", i) if self.realistic else f"cnt_{i:06d}"
+
+    def activity_id(self, i: int) -> str:
+        return self._hex("a", i) if self.realistic else f"act_{i:09d}"
+
+    def unknown_user_id(self, i: int) -> str:
+        return self._hex("p", i) if self.realistic else f"usr_gone_{i}"
 
     def user(self, i: int) -> dict:
+        if self.realistic:
+            return self._api_user(i)
         h = _mix(self.seed, "u", i)
         created = self.start_ms - (h % (400 * DAY_MS))
         created -= created % 1000
@@ -131,6 +166,8 @@ class SandboxData:
         }
 
     def content(self, i: int) -> dict:
+        if self.realistic:
+            return self._api_content(i)
         h = _mix(self.seed, "c", i)
         created = self.start_ms - (h % (700 * DAY_MS))
         created -= created % 1000
@@ -148,14 +185,17 @@ class SandboxData:
             "updatedAt": _iso(created + 3 * DAY_MS),
         }
 
-    def activity(self, i: int) -> dict:
+    def activity(self, i: int, ms: int | None = None) -> dict:
+        """Activity `i`; `ms` overrides its instant (records the sandbox inserts while a listing is read)."""
+        if self.realistic:
+            return self._api_activity(i, self.activity_ms[i] if ms is None else ms)
         h = _mix(self.seed, "a", i)
         kind = ACTIVITY_TYPES[h % len(ACTIVITY_TYPES)]
         r = ((h >> 8) % 10_000) / 10_000
         if r < self.null_user_share:
             user = None
         elif r < self.null_user_share + self.unknown_user_share:
-            user = f"usr_gone_{i}"
+            user = self.unknown_user_id(i)
         else:
             user = self.user_id((h >> 24) % self.users)
         content = None if (h >> 40) % 20 == 0 else self.content_id((h >> 44) % self.contents)
@@ -170,8 +210,8 @@ class SandboxData:
         else:
             data = {"rating": 1 + (h >> 50) % 5}
         return {
-            "id": f"act_{i:09d}",
-            "date": _iso(self.activity_ms[i]),
+            "id": self.activity_id(i),
+            "date": _iso(self.activity_ms[i] if ms is None else ms),
             "type": kind,
             "contentType": None if content is None else CONTENT_TYPES[(h >> 44) % len(CONTENT_TYPES)],
             "contextId": content,
@@ -180,18 +220,157 @@ class SandboxData:
             "user": user,
         }
 
+
+    # ---- the real API's shapes (profile "realistic") ---------------------------------------
+
+    def _api_user(self, i: int) -> dict:
+        h = _mix(self.seed, "u", i)
+        created = self.start_ms - (h % (400 * DAY_MS))
+        created -= created % 1000
+        first = FIRST_NAMES[h % len(FIRST_NAMES)]
+        last = LAST_NAMES[(h >> 8) % len(LAST_NAMES)]
+        # A number whose JSON form is whole on the first records and fractional later: the trap
+        # that types a column bigint on the first page and then refuses 0.85.
+        compliance = 0 if i < 25 else _number(((h >> 10) % 101) / 100)
+        level = _number(((h >> 20) % 9 + 1) / (2 if (h >> 24) % 6 == 0 else 1))
+        positions = [] if (h >> 12) % 5 == 0 else [self._position(i, k) for k in range(1 + (h >> 13) % 2)]
+        extra = (h >> 16) % 4
+        additional = None if extra == 0 else {} if extra == 1 else {
+            "costCentre": f"CC{(h >> 18) % 40:02d}",
+            # numbers sometimes sent as strings, as in the real API's free-form fields
+            "employeeNumber": (h >> 20) % 90_000 if (h >> 19) & 1 else str((h >> 20) % 90_000),
+        }
+        logged_in = (h >> 30) % 6 != 0
+        record = {
+            "id": self.user_id(i),
+            "ref": None if (h >> 26) % 8 == 0 else f"EMP{i:06d}",
+            "firstName": first,
+            "lastName": last,
+            "email": f"{first.lower()}.{last.lower()}.{i}@example.com",
+            "role": ("learner", "learner", "learner", "manager", "admin")[(h >> 28) % 5],
+            "status": ("active", "active", "active", "inactive", "suspended")[(h >> 32) % 5],
+            "positions": positions,
+            "additionalFields": additional,
+            "languageCode": ("en", "en-GB", "de", "fr")[(h >> 34) % 4],
+            "deleted": (h >> 36) % 25 == 0,
+            "compliance": compliance,
+            "level": level,
+            "firstLogin": _iso(created + DAY_MS) if logged_in else None,
+            "lastLogin": _iso(created + DAY_MS + (h >> 38) % (60 * DAY_MS)) if logged_in else None,
+            "createdAt": _iso(created),
+            "updatedAt": _iso(created + (h >> 16) % (30 * DAY_MS) // 1000 * 1000),
+            "tags": {"skills": [TAGS[(h >> (40 + 3 * k)) % len(TAGS)] for k in range((h >> 44) % 3)]},
+            "rank": None if (h >> 46) % 3 == 0 else {} if (h >> 46) % 3 == 1 else {"name": "Gold", "points": (h >> 48) % 5000},
+        }
+        if (h >> 52) % 7:  # absent on some records, as optional fields are
+            record["timeZone"] = ("Europe/London", "Europe/Berlin", "America/New_York")[(h >> 55) % 3]
+        return record
+
+    def _position(self, i: int, k: int) -> dict:
+        h = _mix(self.seed, "u", i * 7 + k + 1)
+        start = self.start_ms - (h % (900 * DAY_MS))
+        return {
+            "id": self._hex("u", 10_000_000 + i * 4 + k),
+            "title": ("Engineer", "Analyst", "Nurse", "Team Lead")[h % 4],
+            "manager": None if (h >> 4) % 3 == 0 else {"id": self.user_id((h >> 8) % self.users)},
+            "ouId": f"{(h >> 12) % 0xFFFFFF:024x}",
+            "isActive": k == 0,
+            "startDate": _iso(start - start % DAY_MS),
+            "endDate": None if k == 0 else _iso(start - start % DAY_MS + 200 * DAY_MS),
+            "createdAt": _iso(start - start % 1000),
+            "updatedAt": _iso(start - start % 1000 + DAY_MS),
+        }
+
+    def _api_content(self, i: int) -> dict:
+        h = _mix(self.seed, "c", i)
+        created = self.start_ms - (h % (700 * DAY_MS))
+        created -= created % 1000
+        kind = API_CONTENT_TYPES[h % len(API_CONTENT_TYPES)]
+        length = (h >> 20) % 4
+        duration = None if length == 0 else {"value": _number(((h >> 22) % 120 + 1) / (1 if length < 3 else 4)),
+                                              "unit": "minutes"}
+        history = [] if (h >> 30) % 3 == 0 else [
+            {"action": ("created", "published", "updated")[k], "date": _iso(created + k * DAY_MS),
+             "by": self.user_id((h >> (32 + k)) % self.users)} for k in range(1 + (h >> 30) % 3)]
+        return {
+            "id": self.content_id(i),
+            "title": f"Content {i}",
+            "description": None if (h >> 8) % 6 == 0 else f"<p>About <b>topic {i}</b> &amp; more</p>",
+            "tags": [TAGS[(h >> (12 + 3 * k)) % len(TAGS)] for k in range((h >> 10) % 4)],
+            "type": kind,
+            "createdAt": _iso(created),
+            "updatedAt": _iso(created + 3 * DAY_MS),
+            "author": None if (h >> 36) % 5 == 0 else self.user_id((h >> 38) % self.users),
+            "isOfficial": bool((h >> 31) & 1),
+            "duration": duration,
+            "contentHistory": history,
+        }
+
+    def _api_activity(self, i: int, ms: int) -> dict:
+        h = _mix(self.seed, "a", i)
+        kind = API_ACTIVITY_TYPES[h % len(API_ACTIVITY_TYPES)]
+        r = ((h >> 8) % 10_000) / 10_000
+        if r < self.null_user_share:
+            user = None
+        elif r < self.null_user_share + self.unknown_user_share:
+            user = self.unknown_user_id(i)
+        else:
+            user = self.user_id((h >> 24) % self.users)
+        content = None if (h >> 40) % 20 == 0 else (h >> 44) % self.contents
+        as_text = (h >> 62) & 1  # numbers in `data` sometimes arrive as strings
+        if kind in ("completed", "passed"):
+            score = (h >> 50) % 101
+            data = {"score": str(score) if as_text else score, "duration": 60 + (h >> 20) % 3600}
+        elif kind == "progressed":
+            progress = _number(((h >> 50) % 101) / 100)
+            data = {"progress": str(progress) if as_text else progress}
+        elif kind in ("searched", "found"):
+            data = {"term": TAGS[(h >> 50) % len(TAGS)]}
+        elif kind == "commented":
+            data = {"text": f"comment {i}"}
+        else:
+            data = {}
+        record = {
+            "id": self.activity_id(i),
+            "user": user,
+            "type": kind,
+            "date": _iso(ms),
+            "contextId": None if content is None else self.content_id(content),
+            "contextType": None if content is None else "content",
+            "data": data,
+        }
+        day = (ms - self.start_ms) // DAY_MS
+        if day % 4 != 3:  # fields present on some days and absent on others
+            record["name"] = f"{kind} Content {content}" if content is not None else kind
+        if day % 5 != 2:
+            w = (h >> 56) % 3
+            record["with"] = None if w == 0 else {} if w == 1 else {"id": self.user_id((h >> 20) % self.users), "type": "user"}
+        return record
+
     # ---- listings --------------------------------------------------------------------------
 
-    def activity_range(self, from_ms: int | None, to_ms: int | None) -> range:
-        """Indexes of activities with `from_ms <= t <= to_ms` (both inclusive, as the API)."""
+    def activity_range(self, from_ms: int | None, to_ms: int | None, inclusive: bool = True) -> range:
+        """Indexes of activities within the bounds: `from <= t <= to`, or `from < t < to` when exclusive.
+
+        The API documents the bounds as "after" and "before" without saying which.
+        """
         ms = self.activity_ms
-        lo = 0 if from_ms is None else bisect.bisect_left(ms, from_ms)
-        hi = len(ms) if to_ms is None else bisect.bisect_right(ms, to_ms)
+        left, right = (bisect.bisect_left, bisect.bisect_right) if inclusive else (bisect.bisect_right, bisect.bisect_left)
+        lo = 0 if from_ms is None else left(ms, from_ms)
+        hi = len(ms) if to_ms is None else right(ms, to_ms)
         return range(lo, max(lo, hi))
 
 
+def _number(value: float) -> int | float:
+    """A JSON number as an API writes it: `0`, not `0.0`, when it is whole."""
+    return int(value) if float(value).is_integer() else value
+
+
+STRICT_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
+
+
 def parse_timestamp(value: str) -> int:
-    """Parse the API's `YYYY-MM-DDTHH:MM:SSZ` (fractions tolerated) into epoch milliseconds."""
+    """A bound as epoch milliseconds: the documented `YYYY-MM-DD hh:mm:ss` (UTC), or ISO 8601."""
     dt = datetime.fromisoformat(value.replace("z", "Z"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)

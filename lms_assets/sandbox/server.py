@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
-from lms_assets.sandbox.data import SandboxData, parse_timestamp
+from lms_assets.sandbox.data import STRICT_TIMESTAMP, SandboxData, parse_timestamp
 
-MAX_PER_PAGE = 200
+MAX_PER_PAGE = 1000  # the API accepts perPage 1..1000
 HTML_ERROR = b"<html><head><title>{code}</title></head><body><h1>Service unavailable</h1></body></html>"
 
 
@@ -47,9 +47,19 @@ class SandboxOptions:
     hidden_ids: frozenset[str] = frozenset()
     # Encoded pages kept for repeated requests (benchmark repeats), least recently used out.
     page_cache_mib: int = 512
+    # The API documents timestampFrom/timestampTo as "after"/"before": serve either reading.
+    bounds: str = "inclusive"
+    # Refuse bounds not written as the documented `YYYY-MM-DD hh:mm:ss` (HTTP 400).
+    strict_timestamps: bool = False
+    # Records inserted while a listing is read: one before page 2 of a listing is served, up
+    # to this many per endpoint. The new record lands at the front and pushes one onto the next page.
+    drift: int = 0
 
 
-BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field")
+BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total")
+BOUNDS = ("inclusive", "exclusive")
+REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
+           500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 @dataclass
@@ -100,6 +110,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.stats.count(path, status)
         self._send(status, orjson.dumps(payload), headers=headers)
 
+    def _error(self, status: int, message: str, path: str, headers=None) -> None:
+        """An API error: JSON `{status, error, message}` as the real API documents it (seed: `{error}`)."""
+        if self.server.data.realistic:
+            payload = {"status": status, "error": REASONS.get(status, "Error"), "message": message}
+        else:
+            payload = {"error": message}
+        self._json(status, payload, path, headers)
+
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
         if not header.startswith("Basic "):
@@ -130,16 +148,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"ok": true}')
             return
         if path not in ("/v1/contents", "/v1/users", "/v1/activities"):
-            self._json(404, {"error": f"no such endpoint {path}"}, path)
+            self._error(404, f"no such endpoint {path}", path)
             return
         if srv.options.latency_ms:
             time.sleep(srv.options.latency_ms / 1000)
         if not self._authorized():
-            self._json(401, {"error": "invalid credentials"}, path, {"WWW-Authenticate": 'Basic realm="lms"'})
+            self._error(401, "invalid tenant ID or API secret", path, {"WWW-Authenticate": 'Basic realm="lms"'})
             return
         if path in srv.options.fail_paths:
             srv.stats.count(path, 503)
-            self._send(503, HTML_ERROR.replace(b"{code}", b"503"), "text/html")
+            if srv.data.realistic:
+                self._error(503, "the service is down for maintenance", path)
+            else:
+                self._send(503, HTML_ERROR.replace(b"{code}", b"503"), "text/html")
             return
         fault = srv.draw_fault()
         if fault:
@@ -151,32 +172,37 @@ class _Handler(BaseHTTPRequestHandler):
             per_page = int(query.get("perPage", "50"))
             if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
                 raise ValueError(f"page must be >= 1 and perPage in 1..{MAX_PER_PAGE}")
+            bounds = None
             if path == "/v1/activities":
-                lo = parse_timestamp(query["timestampFrom"]) if "timestampFrom" in query else None
-                hi = parse_timestamp(query["timestampTo"]) if "timestampTo" in query else None
-                listing, make = srv.data.activity_range(lo, hi), srv.data.activity
+                lo, hi = (self._bound(query, name) for name in ("timestampFrom", "timestampTo"))
+                bounds = (lo, hi)
+                listing = srv.data.activity_range(lo, hi, srv.options.bounds == "inclusive")
+                make = srv.data.activity
             elif path == "/v1/users":
                 listing, make = range(srv.data.users), srv.data.user
             else:
                 listing, make = range(srv.data.contents), srv.data.content
         except (ValueError, KeyError) as exc:
-            self._json(400, {"error": str(exc)}, path)
+            self._error(400, str(exc), path)
             return
+        if page >= 2:
+            srv.drift_once(path, bounds)
+        front = srv.inserted_for(path, bounds)
         mode = srv.options.break_mode
         broken = mode and page == srv.options.break_page and srv.options.break_path in (None, path)
         cache_key = (path, listing.start, listing.stop, page, per_page) if isinstance(listing, range) else None
-        cached = None if broken or srv.options.hidden_ids else srv.cached_page(cache_key)
+        uncached = broken or srv.options.hidden_ids or srv.options.drift
+        cached = None if uncached else srv.cached_page(cache_key)
         if cached is not None:
             srv.stats.count(path, 200)
             self._send(200, cached)
             return
         if srv.options.hidden_ids and path != "/v1/activities":
             listing = srv.visible(path, listing, make)
-        chunk = listing[(page - 1) * per_page : page * per_page]
-        records = [make(i) for i in chunk]
-        body: dict = {"results": records}
-        if srv.options.totals:
-            body.update(page=page, perPage=per_page, total=len(listing))
+        total = len(front) + len(listing)
+        lo_i, hi_i = (page - 1) * per_page, page * per_page
+        records = front[lo_i:hi_i] + [make(i) for i in listing[max(lo_i - len(front), 0):max(hi_i - len(front), 0)]]
+        body = srv.envelope(records, page, per_page, total)
         if broken:
             if mode == "not-json":
                 srv.stats.count(path, 200)
@@ -184,27 +210,47 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             body = _broken(mode, body)
         encoded = orjson.dumps(body)
-        if not broken and not srv.options.hidden_ids:
+        if not uncached:
             srv.cache_page(cache_key, encoded)
         srv.stats.count(path, 200)
         self._send(200, encoded)
 
+    def _bound(self, query: dict, name: str) -> int | None:
+        value = query.get(name)
+        if value is None:
+            return None
+        if self.server.options.strict_timestamps and not STRICT_TIMESTAMP.match(value):
+            raise ValueError(f"{name} must be a date formatted as YYYY-MM-DD hh:mm:ss, got '{value}'")
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            raise ValueError(f"{name} is not a valid timestamp: '{value}'") from None
+
     def _fault(self, status: int, path: str) -> None:
         srv = self.server
-        srv.stats.count(path, status)
-        if status == 429:
-            retry_after = srv.rng_choice(srv.options.retry_after)
-            self._send(429, b'{"error": "rate limited"}', headers={"Retry-After": str(retry_after)})
-        elif status in (502, 503):
+        headers = {"Retry-After": str(srv.rng_choice(srv.options.retry_after))} if status == 429 else None
+        if status in (502, 504) or (status == 503 and not srv.data.realistic):
+            # a gateway in front of the API answers in HTML, whatever the API speaks
+            srv.stats.count(path, status)
             self._send(status, HTML_ERROR.replace(b"{code}", str(status).encode()), "text/html")
+        elif srv.data.realistic:
+            self._error(status, "rate_limit_exceeded" if status == 429 else "an unexpected error occurred", path, headers)
         else:
-            self._send(status, orjson.dumps({"error": "internal error"}))
+            srv.stats.count(path, status)
+            self._send(status, b'{"error": "rate limited"}' if status == 429 else b'{"error": "internal error"}',
+                       headers=headers)
 
 
 def _broken(mode: str, body: dict) -> dict:
     records = body["results"]
     if mode == "no-results":
         return {"data": records}
+    if mode == "wrong-total":  # a total that disagrees with the records the listing holds
+        if "pagination" in body:
+            body["pagination"]["totalResults"] += 1
+        elif "total" in body:
+            body["total"] += 1
+        return body
     if not records:
         return body
     if mode == "no-id":
@@ -238,6 +284,57 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._cache: OrderedDict = OrderedDict()
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
+        self.inserted: dict[str, list[tuple[int | None, dict]]] = {}  # (instant, record) added by --drift
+        self._drift_lock = threading.Lock()
+
+    def envelope(self, records: list[dict], page: int, per_page: int, total: int) -> dict:
+        """A list answer: the real API's `pagination` object, or the seed's flat totals."""
+        body: dict = {"results": records}
+        if not self.options.totals:
+            return body
+        if self.data.realistic:
+            pages = -(-total // per_page)
+            body = {"pagination": {"totalResults": total, "totalPages": pages, "page": page, "perPage": per_page},
+                    "results": records}
+        else:
+            body.update(page=page, perPage=per_page, total=total)
+        return body
+
+    def drift_once(self, path: str, bounds) -> None:
+        """Insert one new record into `path`'s listing (at most `drift` per endpoint)."""
+        with self._drift_lock:
+            done = self.inserted.setdefault(path, [])
+            if len(done) >= self.options.drift:
+                return
+            k = len(done)
+            data = self.data
+            if path == "/v1/users":
+                done.append((None, data.user(data.users + k)))
+            elif path == "/v1/contents":
+                done.append((None, data.content(data.contents + k)))
+            else:
+                lo, hi = bounds
+                lo = data.start_ms if lo is None else lo
+                hi = data.end_ms if hi is None else hi
+                # just after the lower bound: earlier than every record already served
+                ms = min(lo + 1500, (lo + hi) // 2)
+                done.append((ms, data.activity(data.activities + k, ms=ms)))
+
+    def inserted_for(self, path: str, bounds) -> list[dict]:
+        """Inserted records that belong to this request's listing, newest first."""
+        with self._drift_lock:
+            inserted = list(reversed(self.inserted.get(path, [])))
+        if path != "/v1/activities":
+            return [r for _, r in inserted]
+        lo, hi = bounds
+        inclusive = self.options.bounds == "inclusive"
+
+        def inside(ms: int) -> bool:
+            above = lo is None or (ms >= lo if inclusive else ms > lo)
+            below = hi is None or (ms <= hi if inclusive else ms < hi)
+            return above and below
+
+        return [r for ms, r in inserted if inside(ms)]
 
     def draw_fault(self) -> int | None:
         if self.options.fault_rate <= 0:

@@ -10,38 +10,27 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import dlt
-from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
-from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
-from dlt.sources.rest_api import rest_api_resources
 
 from lms_assets.sources.lms import settings
+from lms_assets.sources.lms.arrow import activities_table
 from lms_assets.sources.lms.helpers import (
     LmsConfigError,
     LmsResponseError,
     RequestStats,
     as_utc,
-    ceil_second,
     check_response,
     describe_request,
-    floor_second,
+    lower_bound,
     make_session,
     parse_instant,
     parse_start_date,
+    upper_bound,
 )
-from lms_assets.sources.lms.arrow import activities_table
+from lms_assets.sources.lms.listing import ListingReader
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
-
-# Compiled once: dlt would otherwise build a jsonpath parser for every page.
-RESULTS = jsonpath.compile_path(settings.DATA_SELECTOR)
-
-
-def _paginator() -> PageNumberPaginator:
-    # Totals are not guaranteed in the body, so the listing ends on the first empty page:
-    # at most one empty request per listing, and no record lost however the last page falls.
-    return PageNumberPaginator(base_page=1, page_param=settings.PAGE_PARAM, total_path=None,
-                               stop_after_empty_page=True)
+from lms_assets.sources.lms.shape import RecordShaper
 
 
 # A column that changes type fails the load with a clear error instead of growing a variant
@@ -54,7 +43,9 @@ def lms_source(
     start_date: str = dlt.config.value,
     window_start: Optional[datetime] = None,
     window_end: Optional[datetime] = None,
-    per_page: int = settings.MAX_PER_PAGE,
+    per_page: int = settings.DEFAULT_PER_PAGE,
+    timestamp_format: str = settings.DEFAULT_TIMESTAMP_FORMAT,
+    max_listing_reads: int = settings.MAX_LISTING_READS,
     max_attempts: int = 12,
     backoff_factor: float = 1.0,
     max_retry_delay: float = 60.0,
@@ -71,7 +62,12 @@ def lms_source(
     if not base_url or not str(base_url).startswith(("http://", "https://")):
         raise LmsConfigError(f"sources.lms.base_url is {base_url!r}: set it to the API's http(s) URL (env SOURCES__LMS__BASE_URL).")
     if not 1 <= int(per_page) <= settings.MAX_PER_PAGE:
-        raise LmsConfigError(f"sources.lms.per_page is {per_page}: it must be between 1 and {settings.MAX_PER_PAGE}.")
+        raise LmsConfigError(f"sources.lms.per_page is {per_page}: set it between 1 and {settings.MAX_PER_PAGE} "
+                             "(env SOURCES__LMS__PER_PAGE; the API accepts at most 1000).")
+    if int(max_listing_reads) < 1:
+        raise LmsConfigError(f"sources.lms.max_listing_reads is {max_listing_reads}: set it to 1 or more "
+                             "(env SOURCES__LMS__MAX_LISTING_READS).")
+    _check_format(timestamp_format)
     history_start = parse_start_date(start_date)
     start = as_utc(window_start) if window_start else history_start
     end = as_utc(window_end) if window_end else None
@@ -79,40 +75,49 @@ def lms_source(
         raise LmsConfigError(f"The activity window [{start.isoformat()}, {end.isoformat()}) is empty: its end must be after its start.")
 
     session = make_session(max_attempts, backoff_factor, max_retry_delay, request_timeout)
-    # Hooks run on every attempt, before dlt's retry decides: count first, then check.
-    hooks = ([request_stats] if request_stats is not None else []) + [check_response]
-    auth = HttpBasicAuth(username, password)
-    dimensions = rest_api_resources(
-        {
-            "client": {"base_url": base_url, "auth": auth, "session": session, "paginator": _paginator()},
-            "resource_defaults": {
-                "primary_key": "id",
-                "write_disposition": "merge",
-                "max_table_nesting": 0,
-                "processing_steps": [{"map": _live}],
-                "endpoint": {
-                    "data_selector": settings.DATA_SELECTOR,
-                    "params": {settings.PER_PAGE_PARAM: per_page},
-                    "response_actions": hooks,
-                },
-            },
-            "resources": [
-                {"name": "content", "endpoint": {"path": settings.CONTENTS_PATH}, "columns": settings.CONTENT_COLUMNS},
-                {"name": "users", "endpoint": {"path": settings.USERS_PATH}, "columns": settings.USERS_COLUMNS},
-            ],
-        }
-    )
-    client = RESTClient(base_url=base_url, auth=auth, session=session, paginator=_paginator(),
+    # Hooks run on every attempt, before dlt's retry decides: count first, then check; a
+    # retryable status that survives every attempt is raised last.
+    hooks = ([request_stats] if request_stats is not None else []) + [check_response, _raise_for_status]
+    client = RESTClient(base_url=base_url, auth=HttpBasicAuth(username, password), session=session,
                         data_selector=settings.DATA_SELECTOR)
+    reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats)
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
-    return [*dimensions, _activities(client, start, end, per_page, hooks, reporter)]
+    return [
+        _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader),
+        _dimension("users", settings.USERS_PATH, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader),
+        _activities(reader, start, end, timestamp_format, reporter),
+    ]
 
 
-def _activities(client: RESTClient, start: datetime, end: Optional[datetime], per_page: int, hooks: list,
+def _check_format(fmt: str) -> None:
+    try:
+        written = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc).strftime(str(fmt))
+    except (TypeError, ValueError):
+        written = ""
+    if not all(part in written for part in ("2024", "01", "02", "03", "04", "05")):
+        raise LmsConfigError(
+            f"sources.lms.timestamp_format is {fmt!r}, which does not write a date and time to the second: "
+            f"set it to a strftime format such as {settings.DOCUMENTED_TIMESTAMP_FORMAT!r} "
+            "(env SOURCES__LMS__TIMESTAMP_FORMAT).")
+
+
+def _dimension(name: str, path: str, fields: dict, columns: dict, reader: ListingReader) -> Any:
+    # Hand-built on dlt's RESTClient rather than a rest_api entry: a listing must be read again
+    # when it moves while paged (see listing.py), which a declarative resource cannot do.
+    @dlt.resource(name=name, primary_key="id", write_disposition="merge", columns=columns, max_table_nesting=0)
+    def dimension() -> Iterator[Any]:
+        shape = RecordShaper(name, fields, soft_deletes=True)
+        for page in reader.read(path):
+            yield [shape(record) for record in page]
+
+    return dimension
+
+
+def _activities(reader: ListingReader, start: datetime, end: Optional[datetime], fmt: str,
                 reporter: ProgressReporter) -> Any:
-    # A hand-built resource rather than a rest_api entry: the cursor must be compared as an
-    # instant (the API's `date` strings mix whole and fractional seconds, which sort wrongly as
-    # text), and the API's inclusive, whole-second bounds need widening before dlt's
+    # The cursor must be compared as an instant (the API's `date` strings mix whole and
+    # fractional seconds, which sort wrongly as text), and the API's whole-second bounds, of
+    # undocumented inclusiveness, are asked a second wider on each side before dlt's
     # incremental trims the rows back to exactly [start, end). Pages are batched into Arrow
     # tables: dlt then writes them as files without its row-by-row normalize, the hot path of
     # a backfill (see bench/).
@@ -124,20 +129,17 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
             on_cursor_value_missing="raise",
         ),
     ) -> Iterator[Any]:
+        lower = cursor.start_value or start
         upper = cursor.end_value or datetime.now(timezone.utc)
-        params = {
-            settings.PER_PAGE_PARAM: per_page,
-            settings.WINDOW_FROM_PARAM: floor_second(cursor.start_value or start),
-            settings.WINDOW_TO_PARAM: ceil_second(upper),
-        }
-        page_hooks = {"response": [*hooks, _raise_for_status]}
+        params = {settings.WINDOW_FROM_PARAM: lower_bound(lower, fmt), settings.WINDOW_TO_PARAM: upper_bound(upper, fmt)}
+        what = f"GET {settings.ACTIVITIES_PATH} for [{as_utc(lower).isoformat()}, {as_utc(upper).isoformat()})"
         batch: list[dict] = []
         reporter.begin()
-        pages = client.paginate(settings.ACTIVITIES_PATH, params=params, paginator=_paginator(), hooks=page_hooks,
-                                data_selector=RESULTS)
-        for page in pages:
-            try:  # the fast path: every date is an ISO-8601 string
+        for page in reader.read(settings.ACTIVITIES_PATH, params, what):
+            try:  # the fast path: every date is an ISO-8601 string with its offset
                 dates = [datetime.fromisoformat(r["date"]) for r in page]
+                if any(d.tzinfo is None for d in dates):
+                    raise ValueError("naive")
             except (KeyError, TypeError, ValueError):
                 where = describe_request(page.response)
                 dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
@@ -153,12 +155,6 @@ def _activities(client: RESTClient, start: datetime, end: Optional[datetime], pe
         reporter.finish()
 
     return activities
-
-
-def _live(record: dict) -> dict:
-    record["is_deleted"] = False
-    record["deleted_at"] = None
-    return record
 
 
 def _raise_for_status(response, *args: Any, **kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""Activity records as Arrow tables, typed as the API's schema says.
+"""Activity records as Arrow tables, typed as the API's documented fields say.
 
 Our own code because dlt's Arrow path needs the table built by the producer; building it by
 column from the known fields is several times faster than `pa.Table.from_pylist`, which would
@@ -11,9 +11,9 @@ import logging
 
 import orjson
 import pyarrow as pa
-from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-_NAMING = NamingConvention()
+from lms_assets.sources.lms.helpers import LmsResponseError
+from lms_assets.sources.lms.settings import ACTIVITIES_FIELDS, column_name
 
 
 class _KeptHintsNotice(logging.Filter):
@@ -28,26 +28,48 @@ class _KeptHintsNotice(logging.Filter):
 
 
 logging.getLogger("dlt").addFilter(_KeptHintsNotice())
-_TEXT = {"id": "id", "type": "type", "contentType": "content_type", "contextId": "context_id",
-         "contextType": "context_type", "user": "user"}
-_KNOWN = {*_TEXT, "date", "data"}
+_TEXT = {f: column_name(f) for f, t in ACTIVITIES_FIELDS.items() if t == "text"}
+_JSON = {f: column_name(f) for f, t in ACTIVITIES_FIELDS.items() if t == "json"}
 
 
 def _json(value) -> str | None:
     return None if value is None else orjson.dumps(value).decode()
 
 
+def _text(field: str, values: list, records: list[dict]) -> pa.Array:
+    try:
+        return pa.array(values, pa.string())
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        pass
+    for record, value in zip(records, values):
+        if isinstance(value, (dict, list)):
+            raise LmsResponseError(
+                f"Field {field!r} of activity {record.get('id')!r} arrived as an object ({str(value)[:60]}) where "
+                "the API documents text; nothing was loaded for this window. The LMS API's schema changed: report "
+                "it to the API's owner, or adapt the field's type in lms_assets/sources/lms/settings.py."
+            )
+    # numbers or booleans where text is documented: kept as their JSON text, as dlt does for rows
+    return pa.array([v if v is None or isinstance(v, str) else orjson.dumps(v).decode() for v in values], pa.string())
+
+
+def _extra(values: list) -> pa.Array:
+    """An undocumented field: nested values as JSON text, whole numbers as floats (see shape.py)."""
+    if any(isinstance(v, (dict, list)) for v in values):
+        return pa.array([_json(v) for v in values], pa.string())
+    if any(type(v) is int for v in values):
+        values = [float(v) if type(v) is int else v for v in values]
+    return pa.array(values)
+
+
 def activities_table(records: list[dict]) -> pa.Table:
     """`date` must already be an aware datetime; fields the API adds later become columns too."""
     columns: dict[str, pa.Array] = {
-        name: pa.array([r.get(field) for r in records], pa.string()) for field, name in _TEXT.items()
+        name: _text(field, [r.get(field) for r in records], records) for field, name in _TEXT.items()
     }
     columns["date"] = pa.array([r["date"] for r in records], pa.timestamp("us", tz="UTC"))
-    columns["data"] = pa.array([_json(r.get("data")) for r in records], pa.string())
-    extra = set().union(*(r.keys() for r in records)) - _KNOWN
+    for field, name in _JSON.items():
+        columns[name] = pa.array([_json(r.get(field)) for r in records], pa.string())
+    extra = set().union(*(r.keys() for r in records)) - ACTIVITIES_FIELDS.keys()
     for field in sorted(extra):
-        values = [r.get(field) for r in records]
-        if any(isinstance(v, (dict, list)) for v in values):
-            values = [_json(v) for v in values]
-        columns[_NAMING.normalize_identifier(field)] = pa.array(values)
+        columns[column_name(field)] = _extra([r.get(field) for r in records])
     return pa.table(columns)

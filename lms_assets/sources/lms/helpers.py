@@ -13,7 +13,14 @@ import orjson
 from dlt.sources.helpers.requests import Client
 from requests import Response
 
-from lms_assets.sources.lms.settings import DATA_SELECTOR, PAGE_PARAM, TIMESTAMP_FORMAT
+from lms_assets.sources.lms.settings import (
+    BOUND_MARGIN,
+    DATA_SELECTOR,
+    DOCUMENTED_TIMESTAMP_FORMAT,
+    PAGE_PARAM,
+    WINDOW_FROM_PARAM,
+    WINDOW_TO_PARAM,
+)
 
 RETRYABLE = (429, 500, 502, 503, 504)
 CREDENTIALS_HINT = (
@@ -38,12 +45,17 @@ class LmsResponseError(LmsError):
     pass
 
 
+class LmsRefusedError(LmsError):
+    """The API refused a request (a 4xx other than 401/403/429): retrying cannot help."""
+
+
 @dataclass
 class RequestStats:
-    """What a load asked of the API, for the run's metadata: pages by endpoint and retried answers."""
+    """What a load asked of the API, for the run's metadata: pages by endpoint, retried answers, re-read listings."""
 
     pages: Counter = field(default_factory=Counter)
     retried: Counter = field(default_factory=Counter)
+    rereads: Counter = field(default_factory=Counter)
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
         path = urlsplit(response.url).path
@@ -60,6 +72,10 @@ class RequestStats:
     @property
     def total_retries(self) -> int:
         return sum(self.retried.values())
+
+    @property
+    def total_rereads(self) -> int:
+        return sum(self.rereads.values())
 
 
 def make_session(max_attempts: int, backoff_factor: float, max_retry_delay: float, timeout: float):
@@ -84,15 +100,51 @@ def describe_request(response: Response) -> str:
     return f"GET {url.scheme}://{url.netloc}{url.path} (page {page})"
 
 
+def api_message(response: Response) -> str | None:
+    """The API's own words from a JSON error body (`message`, else `error`), kept short."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    text = body.get("message") or body.get("error")
+    return " ".join(str(text).split())[:200] if text else None
+
+
+def quoted_message(response: Response) -> str:
+    message = api_message(response)
+    return f" ({message!r})" if message else ""
+
+
+def _refused(response: Response) -> LmsRefusedError:
+    status = response.status_code
+    sent = parse_qs(urlsplit(response.url).query)
+    bounds = [f"{name}={sent[name][-1]!r}" for name in (WINDOW_FROM_PARAM, WINDOW_TO_PARAM) if name in sent]
+    if status == 400 and bounds:
+        fix = (f"it was sent {' and '.join(bounds)}: set sources.lms.timestamp_format (env "
+               f"SOURCES__LMS__TIMESTAMP_FORMAT) to the format the API expects, such as {DOCUMENTED_TIMESTAMP_FORMAT!r}")
+    elif status == 404:
+        fix = ("check that sources.lms.base_url (env SOURCES__LMS__BASE_URL) is the API's root, "
+               "where its v1/ paths start (for Thrive Learning https://<host>/rest)")
+    else:
+        fix = "check sources.lms.base_url and sources.lms.per_page (at most 1000); retrying will not help"
+    return LmsRefusedError(
+        f"The LMS API refused {describe_request(response)} with HTTP {status}{quoted_message(response)}: {fix}.")
+
+
 def check_response(response: Response, *args: Any, **kwargs: Any) -> Response:
-    """Fail at once on refused credentials and on a 200 that is not a page of records.
+    """Fail at once on refused credentials, a refused request, and a 200 that is not a page of records.
 
     Runs as a requests hook, so it sees every attempt: retryable statuses pass through to
     dlt's retry. The parsed body is kept on the response so dlt does not parse it twice.
     """
     status = response.status_code
     if status in (401, 403):
-        raise LmsAuthError(f"The LMS API refused the credentials (HTTP {status}) for {describe_request(response)}: {CREDENTIALS_HINT}.")
+        raise LmsAuthError(f"The LMS API refused the credentials (HTTP {status}{quoted_message(response)}) "
+                           f"for {describe_request(response)}: {CREDENTIALS_HINT}.")
+    if 400 <= status < 500 and status not in RETRYABLE:
+        raise _refused(response)
     if status != 200:
         return response
     try:
@@ -146,15 +198,21 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def floor_second(value: datetime) -> str:
-    return as_utc(value).replace(microsecond=0).strftime(TIMESTAMP_FORMAT)
+def lower_bound(start: datetime, fmt: str) -> str:
+    """`timestampFrom` for a window starting at `start`: whole seconds, one second early.
+
+    The API's bounds are whole seconds, and whether "after" includes the second itself is not
+    documented; asking from a second before covers `start` under either reading.
+    """
+    return (as_utc(start).replace(microsecond=0) - BOUND_MARGIN).strftime(fmt)
 
 
-def ceil_second(value: datetime) -> str:
-    value = as_utc(value)
-    if value.microsecond:
-        value = value.replace(microsecond=0) + timedelta(seconds=1)
-    return value.strftime(TIMESTAMP_FORMAT)
+def upper_bound(end: datetime, fmt: str) -> str:
+    """`timestampTo` for a window ending (exclusively) at `end`: rounded up, one second late."""
+    end = as_utc(end)
+    if end.microsecond:
+        end = end.replace(microsecond=0) + timedelta(seconds=1)
+    return (end + BOUND_MARGIN).strftime(fmt)
 
 
 def parse_instant(value: Any, record_id: Any, where: str) -> datetime:

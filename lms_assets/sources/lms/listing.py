@@ -1,0 +1,122 @@
+"""Reading one listing (an endpoint, or an activity window) page by page, and knowing it is whole.
+
+dlt's `PageNumberPaginator` pages; what it cannot tell is whether the listing held still while
+it was paged. A record created mid-listing pushes another onto the next page (read twice, and
+the new one missed); one deleted pulls a record back (never read). The API's `pagination`
+totals and the ids at page boundaries show both, so a listing that moved is read again, a
+bounded number of times, and then fails with the numbers. Rows are merged on `id`, so what a
+discarded read already yielded is overwritten, never duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from dlt.common import jsonpath
+from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
+from requests import Response
+
+from lms_assets.sources.lms import settings
+from lms_assets.sources.lms.helpers import LmsResponseError, RequestStats
+
+log = logging.getLogger(__name__)
+RESULTS = jsonpath.compile_path(settings.DATA_SELECTOR)  # compiled once, not per page
+
+
+def pagination(response: Response) -> dict:
+    """The answer's `pagination` object, or `{}` when the API sends no totals."""
+    body = response.json()
+    value = body.get(settings.PAGINATION_KEY) if isinstance(body, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return None if value is None or isinstance(value, bool) else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class TotalPagesPaginator(PageNumberPaginator):
+    """Stops on the last page when the answer carries `pagination.totalPages`, else on the first empty page.
+
+    Without totals an empty request per listing is the price of never losing a last page.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(base_page=1, page_param=settings.PAGE_PARAM, total_path=None, stop_after_empty_page=True)
+
+    def update_state(self, response: Response, data: Optional[list[Any]] = None) -> None:
+        super().update_state(response, data)
+        total_pages = _int(pagination(response).get("totalPages"))
+        if total_pages is not None and self.current_value > total_pages:
+            self._has_next_page = False
+
+
+@dataclass
+class _Consistency:
+    """What one read of a listing has seen: the first page's total, rows, the previous page's ids."""
+
+    first_total: Optional[int] = None
+    rows: int = 0
+    page: int = 0
+    previous_ids: set = field(default_factory=set)
+
+    def see(self, response: Response, records: list[dict]) -> Optional[str]:
+        self.page += 1
+        total = _int(pagination(response).get("totalResults"))
+        if self.page == 1:
+            self.first_total = total
+        elif total is not None and self.first_total is not None and total != self.first_total:
+            return f"totalResults changed from {self.first_total} to {total} at page {self.page}"
+        ids = {r.get("id") for r in records}
+        repeated = ids & self.previous_ids
+        if repeated or len(ids) < len(records):
+            some = sorted(map(str, repeated))[:1] or ["(within the page)"]
+            return f"id {some[0]} arrived twice (pages {self.page - 1} and {self.page})"
+        self.previous_ids = ids
+        self.rows += len(records)
+        return None
+
+    def finish(self) -> Optional[str]:
+        if self.first_total is not None and self.rows != self.first_total:
+            return f"{self.rows} records arrived where the first page announced totalResults {self.first_total}"
+        return None
+
+
+class ListingReader:
+    """Pages through listings of one API with one client, checking each read is whole."""
+
+    def __init__(self, client: RESTClient, hooks: list, per_page: int, max_reads: int,
+                 stats: Optional[RequestStats] = None):
+        self.client, self.hooks, self.per_page, self.max_reads, self.stats = client, hooks, per_page, max_reads, stats
+
+    def read(self, path: str, params: Optional[dict] = None, what: Optional[str] = None) -> Iterator[list[dict]]:
+        """Yield the pages of `path`; re-read when the listing moved, fail after `max_reads`."""
+        what = what or f"GET {path}"
+        query = {settings.PER_PAGE_PARAM: self.per_page, **(params or {})}
+        for attempt in range(1, self.max_reads + 1):
+            check = _Consistency()
+            problem = None
+            for page in self.client.paginate(path, params=query, paginator=TotalPagesPaginator(),
+                                             hooks={"response": self.hooks}, data_selector=RESULTS):
+                problem = check.see(page.response, page)
+                if problem:
+                    break
+                yield page
+            problem = problem or check.finish()
+            if problem is None:
+                return
+            if self.stats is not None:
+                self.stats.rereads[path] += 1
+            if attempt < self.max_reads:
+                log.warning("%s changed while it was read (%s); reading it again (%d of %d)",
+                            what, problem, attempt + 1, self.max_reads)
+        raise LmsResponseError(
+            f"{what}: {problem}, on each of {self.max_reads} reads; nothing was loaded for this resource. "
+            "The listing kept changing while it was paged, or the API's totals are wrong: re-run later, "
+            "or allow more reads with sources.lms.max_listing_reads (env SOURCES__LMS__MAX_LISTING_READS)."
+        )
