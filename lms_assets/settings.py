@@ -14,10 +14,16 @@ import dlt
 
 from lms_assets.warehouse import PROJECT_ROOT
 
-# dlt finds .dlt/ from the working directory; a code location started elsewhere (a container,
-# `dagster dev -f`) should still see the project's committed defaults.
-if not (os.path.isdir(".dlt") or "DLT_PROJECT_DIR" in os.environ):
-    os.environ["DLT_PROJECT_DIR"] = str(PROJECT_ROOT)
+
+def ensure_project_config() -> None:
+    """dlt finds .dlt/ from the working directory; a code location started elsewhere (a container,
+    `dagster dev -f`) should still see the project's committed defaults."""
+    if not (os.path.isdir(".dlt") or "DLT_PROJECT_DIR" in os.environ):
+        os.environ["DLT_PROJECT_DIR"] = str(PROJECT_ROOT)
+
+
+# At import, because the Dagster definitions read `sources.lms.start_date` while they load.
+ensure_project_config()
 
 API_POOL = "lms_api"
 

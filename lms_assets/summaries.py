@@ -59,8 +59,13 @@ CREATE TABLE IF NOT EXISTS lms.user_activity_summary (
     active_days BIGINT NOT NULL,
     first_activity_at TIMESTAMP WITH TIME ZONE,
     last_activity_at TIMESTAMP WITH TIME ZONE,
-    last_activity_type TEXT
+    last_activity_type TEXT,
+    is_deleted BOOLEAN NOT NULL
 )"""
+# Tables created before `is_deleted` existed gain it (both DuckDB and PostgreSQL know IF NOT EXISTS).
+SUMMARY_MIGRATION = "ALTER TABLE lms.user_activity_summary ADD COLUMN IF NOT EXISTS is_deleted BOOLEAN"
+SUMMARY_COLUMNS = ("user_id, email, first_name, last_name, activity_count, active_days, first_activity_at, "
+                   "last_activity_at, last_activity_type, is_deleted")
 
 
 def refresh_daily(client, start: datetime, end: datetime) -> int:
@@ -91,9 +96,10 @@ def refresh_summary(client) -> None:
     day = utc_day_sql("date")
     with client.begin_transaction():
         client.execute_sql(SUMMARY_DDL)
+        client.execute_sql(SUMMARY_MIGRATION)
         client.execute_sql("DELETE FROM lms.user_activity_summary")
         client.execute_sql(f"""
-            INSERT INTO lms.user_activity_summary
+            INSERT INTO lms.user_activity_summary ({SUMMARY_COLUMNS})
             WITH per_user AS (
                 SELECT "user" AS user_id, COUNT(*) AS activity_count,
                        COUNT(DISTINCT {day}) AS active_days,
@@ -106,7 +112,7 @@ def refresh_summary(client) -> None:
             )
             SELECT u.id, u.email, u.first_name, u.last_name,
                    COALESCE(p.activity_count, 0), COALESCE(p.active_days, 0),
-                   p.first_activity_at, p.last_activity_at, r.type
+                   p.first_activity_at, p.last_activity_at, r.type, COALESCE(u.is_deleted, FALSE)
             FROM lms.users u
             LEFT JOIN per_user p ON p.user_id = u.id
             LEFT JOIN ranked r ON r.user_id = u.id AND r.rn = 1""")
@@ -146,15 +152,17 @@ def user_activity_daily(context: AssetExecutionContext) -> MaterializeResult:
     owners=OWNERS,
     kinds={"sql"},
     description=(
-        "One row per LMS user: activity_count, active_days, first/last activity and the type of "
-        "the last one. Users without activity have zero counts."
+        "One row per LMS user: activity_count, active_days, first/last activity, the type of "
+        "the last one, and is_deleted. Users without activity have zero counts; deleted users are "
+        "kept but never counted as active learners."
     ),
 )
 def user_activity_summary(context: AssetExecutionContext) -> MaterializeResult:
     with sql_client() as client:
         refresh_summary(client)
-        total, active = client.execute_sql(
-            "SELECT COUNT(*), SUM(CASE WHEN activity_count > 0 THEN 1 ELSE 0 END) FROM lms.user_activity_summary")[0]
+        total, active, deleted = client.execute_sql(
+            "SELECT COUNT(*), SUM(CASE WHEN activity_count > 0 AND NOT is_deleted THEN 1 ELSE 0 END), "
+            "SUM(CASE WHEN is_deleted THEN 1 ELSE 0 END) FROM lms.user_activity_summary")[0]
         top = client.execute_sql(
             "SELECT user_id, email, activity_count, active_days, last_activity_type "
             "FROM lms.user_activity_summary ORDER BY activity_count DESC, user_id LIMIT 10")
@@ -169,6 +177,7 @@ def user_activity_summary(context: AssetExecutionContext) -> MaterializeResult:
     return MaterializeResult(metadata={
         "dagster/row_count": MetadataValue.int(int(total)),
         "active_users": MetadataValue.int(int(active or 0)),
+        "deleted_users": MetadataValue.int(int(deleted or 0)),
         "top_users": MetadataValue.md(table),
         "daily_activity": MetadataValue.md(chart_markdown([(d, int(u), int(a)) for d, u, a in days])),
     })

@@ -21,6 +21,13 @@ def sandbox():
         yield sb
 
 
+@pytest.fixture(scope="session")
+def real_sandbox():
+    """A fault-free sandbox serving the real API's record shapes (profile `realistic`)."""
+    with Sandbox(SandboxData(**SMALL, profile="realistic"), SandboxOptions(password=PASSWORD)) as sb:
+        yield sb
+
+
 @pytest.fixture
 def make_sandbox():
     """Start a sandbox with given data/options for one test."""

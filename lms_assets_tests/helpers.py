@@ -27,7 +27,14 @@ def activity_ms_by_id(path: Path) -> dict[str, int]:
 def expected_activities(data: SandboxData, start: datetime, end: datetime) -> dict[str, int]:
     """The sandbox's activities with start <= date < end, as {id: epoch ms}."""
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
-    return {f"act_{i:09d}": ms for i, ms in enumerate(data.activity_ms) if lo <= ms < hi}
+    return {data.activity_id(i): ms for i, ms in enumerate(data.activity_ms) if lo <= ms < hi}
+
+
+def epoch_ms(value: str | None) -> int | None:
+    """An API timestamp (ISO 8601, `Z`) as epoch milliseconds, to compare with what landed."""
+    if value is None:
+        return None
+    return int(datetime.fromisoformat(value).timestamp() * 1000)
 
 
 def utc(*args) -> datetime:

@@ -342,6 +342,9 @@ class SandboxData:
         day = (ms - self.start_ms) // DAY_MS
         if day % 4 != 3:  # fields present on some days and absent on others
             record["name"] = f"{kind} Content {content}" if content is not None else kind
+        if day % 3 == 1 and kind in ("liked", "shared", "completed"):
+            # a field the API does not document, on some days only: whole at first, then fractions
+            record["points"] = 0 if day < 3 else _number(((h >> 52) % 40) / 4)
         if day % 5 != 2:
             w = (h >> 56) % 3
             record["with"] = None if w == 0 else {} if w == 1 else {"id": self.user_id((h >> 20) % self.users), "type": "user"}

@@ -56,7 +56,8 @@ class SandboxOptions:
     drift: int = 0
 
 
-BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total")
+BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total",
+               "object-in-text")
 BOUNDS = ("inclusive", "exclusive")
 REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
@@ -264,6 +265,12 @@ def _broken(mode: str, body: dict) -> dict:
         for r in records:
             if "createdAt" in r:
                 r["createdAt"] = "sometime in 2023"
+    elif mode == "object-in-text":
+        # a documented text field that turns into an object on this page
+        for r in records:
+            for name in ("email", "title") if "type" not in r or "date" not in r else ("type",):
+                if name in r:
+                    r[name] = {"value": r[name]}
     elif mode == "new-field":
         for r in records:
             r["timezone"] = "Europe/Berlin"

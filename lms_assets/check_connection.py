@@ -1,0 +1,148 @@
+"""`python -m lms_assets.check_connection`: ask the configured LMS API a few questions before a backfill.
+
+One request per endpoint with the same config the loads use (`sources.lms.*` from .dlt/ or the
+environment), then two probes of the activity bounds on a known timestamp. It reports what it
+found — credentials accepted, the fields each endpoint sends (and which of them the API
+documents), whether the answers carry totals, whether the timestamp format is accepted, and how
+the API reads `timestampFrom`/`timestampTo` — and exits 1 when something must be fixed first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timedelta, timezone
+from typing import Optional
+
+import dlt
+import orjson
+import requests
+
+from lms_assets.settings import ensure_project_config
+from lms_assets.sources.lms import settings
+from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, api_message, make_session, parse_start_date
+
+ENDPOINTS = (("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS),
+             ("users", settings.USERS_PATH, settings.USERS_FIELDS),
+             ("activities", settings.ACTIVITIES_PATH, settings.ACTIVITIES_FIELDS))
+SAMPLE = 50  # records asked per endpoint: enough to see optional fields, cheap for any API
+
+
+class Check:
+    def __init__(self, base_url: str, username: str, password: str, timestamp_format: str, timeout: float):
+        self.base_url = base_url.rstrip("/")
+        self.fmt = timestamp_format
+        self.session = make_session(max_attempts=3, backoff_factor=0.5, max_retry_delay=5, timeout=timeout)
+        self.session.auth = (username, password)
+        self.problems: list[str] = []
+
+    def get(self, path: str, **params) -> requests.Response:
+        return self.session.get(f"{self.base_url}/{path}", params=params)
+
+    def say(self, line: str) -> None:
+        print(line, flush=True)
+
+    def fail(self, line: str) -> None:
+        self.problems.append(line)
+        self.say(f"  PROBLEM: {line}")
+
+    def endpoint(self, name: str, path: str, documented: dict, **params) -> Optional[list[dict]]:
+        try:
+            response = self.get(path, perPage=SAMPLE, page=1, **params)
+        except requests.RequestException as exc:
+            self.fail(f"{name}: could not reach {self.base_url}/{path} ({type(exc).__name__}); check sources.lms.base_url")
+            return None
+        said = api_message(response)
+        quoted = f" ({said!r})" if said else ""
+        if response.status_code in (401, 403):
+            self.fail(f"{name}: HTTP {response.status_code}{quoted}: {CREDENTIALS_HINT}")
+            return None
+        if response.status_code != 200:
+            hint = (f"; the bounds were written with sources.lms.timestamp_format {self.fmt!r}: try "
+                    f"{settings.DOCUMENTED_TIMESTAMP_FORMAT!r}") if response.status_code == 400 and params else ""
+            self.fail(f"{name}: HTTP {response.status_code}{quoted} for GET {response.url}{hint}")
+            return None
+        try:
+            body = orjson.loads(response.content)
+            records = body[settings.DATA_SELECTOR]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            self.fail(f"{name}: the answer is not a JSON object with a 'results' list; check sources.lms.base_url")
+            return None
+        paging = body.get(settings.PAGINATION_KEY) if isinstance(body, dict) else None
+        totals = (f"totals present (totalResults {paging.get('totalResults')}, totalPages {paging.get('totalPages')})"
+                  if isinstance(paging, dict) and "totalPages" in paging else "no totals (each listing ends on an empty page)")
+        seen = sorted({k for r in records if isinstance(r, dict) for k in r})
+        extra = [f for f in seen if f not in documented]
+        missing = [f for f in documented if f not in seen and f != "contentType"]
+        self.say(f"  {name}: HTTP 200 in {response.elapsed.total_seconds() * 1000:.0f} ms, {len(records)} records "
+                 f"on page 1, {totals}")
+        self.say(f"    fields seen: {', '.join(seen) or '(no records)'}")
+        if records and extra:
+            self.say(f"    not in the API's documentation (they land as columns of their own): {', '.join(extra)}")
+        if records and missing:
+            self.say(f"    documented but not in this sample (their columns stay null): {', '.join(missing)}")
+        return records
+
+    def probe_bounds(self, records: list[dict]) -> None:
+        """Ask for a whole-second activity with the window starting, then ending, exactly at its timestamp."""
+        for record in records:
+            try:
+                at = datetime.fromisoformat(str(record.get("date")))
+            except ValueError:
+                continue
+            at = at.replace(tzinfo=at.tzinfo or timezone.utc).astimezone(timezone.utc)
+            if at.microsecond == 0:
+                break
+        else:
+            self.say("  bounds: not probed (no activity on a whole second in the sample); loads ask a second "
+                     "wider on both sides and trim, which is exact under either reading")
+            return
+        day = timedelta(days=1)
+        readings = []
+        for bound, lo, hi in (("timestampFrom", at, at + day), ("timestampTo", at - day, at)):
+            response = self.get(settings.ACTIVITIES_PATH, perPage=settings.MAX_PER_PAGE, page=1,
+                                **{settings.WINDOW_FROM_PARAM: lo.strftime(self.fmt), settings.WINDOW_TO_PARAM: hi.strftime(self.fmt)})
+            if response.status_code != 200:
+                self.say(f"  bounds: probe answered HTTP {response.status_code}; not probed")
+                return
+            ids = {r.get("id") for r in orjson.loads(response.content).get(settings.DATA_SELECTOR, [])}
+            readings.append(f"{bound} {'inclusive' if record.get('id') in ids else 'exclusive'}")
+        self.say(f"  bounds (probed on activity {record.get('id')} at {at.isoformat()}): {', '.join(readings)}; "
+                 "loads are exact either way")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lms_assets.check_connection", description=__doc__)
+    parser.add_argument("--days", type=int, default=7, help="activity window to sample: the first N days from start_date")
+    args = parser.parse_args(argv)
+    ensure_project_config()
+    config = dlt.config.get("sources.lms") or {}
+    base_url = dlt.config.get("sources.lms.base_url")
+    username = dlt.secrets.get("sources.lms.username")
+    password = dlt.secrets.get("sources.lms.password")
+    if not base_url or not username or not password:
+        print("sources.lms.base_url, sources.lms.username and sources.lms.password must be set: "
+              "SOURCES__LMS__BASE_URL, SOURCES__LMS__USERNAME, SOURCES__LMS__PASSWORD (or .dlt/secrets.toml).")
+        return 1
+    fmt = str(config.get("timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
+    check = Check(str(base_url), str(username), str(password), fmt, float(config.get("request_timeout") or 30))
+    check.say(f"LMS API at {check.base_url} (user {username!r}, timestamp format {fmt!r})")
+    for name, path, documented in ENDPOINTS[:2]:
+        check.endpoint(name, path, documented)
+    start = parse_start_date(dlt.config.get("sources.lms.start_date") or "2024-01-01")
+    window = {settings.WINDOW_FROM_PARAM: start.strftime(fmt),
+              settings.WINDOW_TO_PARAM: (start + timedelta(days=args.days)).strftime(fmt)}
+    records = check.endpoint("activities", settings.ACTIVITIES_PATH, settings.ACTIVITIES_FIELDS, **window)
+    if records:
+        check.probe_bounds(records)
+    elif records == []:
+        check.say(f"  bounds: not probed (no activity in the first {args.days} days from start_date)")
+    if check.problems:
+        check.say(f"{len(check.problems)} problem(s) to fix before a backfill.")
+        return 1
+    check.say("ready: credentials accepted, every endpoint answered.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
