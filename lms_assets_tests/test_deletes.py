@@ -28,3 +28,22 @@ def test_deleted_records_are_marked_not_dropped(lms_env, make_sandbox, instance)
     lms_env(make_sandbox())
     materialize(instance, "content", "users")
     assert query(db, "SELECT COUNT(*) FROM lms.users WHERE is_deleted")[0][0] == 0
+
+
+def test_users_the_api_flags_deleted_are_deleted_and_not_active_learners(lms_env, real_sandbox, instance):
+    db = lms_env(real_sandbox)
+    data = real_sandbox.data
+    flagged = {data.user(i)["id"] for i in range(data.users) if data.user(i)["deleted"]}
+    assert flagged  # the realistic profile flags some users
+    assert materialize(instance, "content", "users").success
+    assert {r[0] for r in query(db, "SELECT id FROM lms.users WHERE is_deleted")} == flagged
+    assert {r[0] for r in query(db, "SELECT id FROM lms.users WHERE deleted_at IS NOT NULL")} == flagged
+    assert materialize(instance, "activities", partition="2024-01-02").success
+    result = materialize(instance, "user_activity_summary")
+    in_summary = {r[0] for r in query(db, "SELECT user_id FROM lms.user_activity_summary WHERE is_deleted")}
+    assert in_summary == flagged
+    active = query(db, "SELECT COUNT(*) FROM lms.user_activity_summary WHERE activity_count > 0 AND NOT is_deleted")[0][0]
+    deleted_active = query(db, "SELECT COUNT(*) FROM lms.user_activity_summary WHERE activity_count > 0 AND is_deleted")[0][0]
+    assert deleted_active > 0  # deleted users with activity exist, and are not counted
+    meta = materialization_metadata(result, "user_activity_summary")
+    assert meta["active_users"] == active and meta["deleted_users"] == len(flagged)

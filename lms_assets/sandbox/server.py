@@ -157,10 +157,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(401, "invalid tenant ID or API secret", path, {"WWW-Authenticate": 'Basic realm="lms"'})
             return
         if path in srv.options.fail_paths:
-            srv.stats.count(path, 503)
             if srv.data.realistic:
                 self._error(503, "the service is down for maintenance", path)
             else:
+                srv.stats.count(path, 503)
                 self._send(503, HTML_ERROR.replace(b"{code}", b"503"), "text/html")
             return
         fault = srv.draw_fault()
@@ -190,7 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
             srv.drift_once(path, bounds)
         front = srv.inserted_for(path, bounds)
         mode = srv.options.break_mode
-        broken = mode and page == srv.options.break_page and srv.options.break_path in (None, path)
+        # a wrong total is wrong on every page; the other bad answers come on one page
+        on_page = page == srv.options.break_page or mode == "wrong-total"
+        broken = mode and on_page and srv.options.break_path in (None, path)
         cache_key = (path, listing.start, listing.stop, page, per_page) if isinstance(listing, range) else None
         uncached = broken or srv.options.hidden_ids or srv.options.drift
         cached = None if uncached else srv.cached_page(cache_key)

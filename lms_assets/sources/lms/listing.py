@@ -111,7 +111,7 @@ class ListingReader:
             if problem is None:
                 return
             if self.stats is not None:
-                self.stats.rereads[path] += 1
+                self.stats.rereads["/" + path.lstrip("/")] += 1  # keyed like `pages`: the URL's path
             if attempt < self.max_reads:
                 log.warning("%s changed while it was read (%s); reading it again (%d of %d)",
                             what, problem, attempt + 1, self.max_reads)
