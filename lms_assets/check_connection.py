@@ -116,7 +116,6 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--days", type=int, default=7, help="activity window to sample: the first N days from start_date")
     args = parser.parse_args(argv)
     ensure_project_config()
-    config = dlt.config.get("sources.lms") or {}
     base_url = dlt.config.get("sources.lms.base_url")
     username = dlt.secrets.get("sources.lms.username")
     password = dlt.secrets.get("sources.lms.password")
@@ -124,8 +123,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("sources.lms.base_url, sources.lms.username and sources.lms.password must be set: "
               "SOURCES__LMS__BASE_URL, SOURCES__LMS__USERNAME, SOURCES__LMS__PASSWORD (or .dlt/secrets.toml).")
         return 1
-    fmt = str(config.get("timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
-    check = Check(str(base_url), str(username), str(password), fmt, float(config.get("request_timeout") or 30))
+    fmt = str(dlt.config.get("sources.lms.timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
+    timeout = float(dlt.config.get("sources.lms.request_timeout") or 30)
+    check = Check(str(base_url), str(username), str(password), fmt, timeout)
     check.say(f"LMS API at {check.base_url} (user {username!r}, timestamp format {fmt!r})")
     for name, path, documented in ENDPOINTS[:2]:
         check.endpoint(name, path, documented)
