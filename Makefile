@@ -28,7 +28,7 @@ test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 dev: setup $(DAGSTER_HOME)/dagster.yaml
-	@$(PY) -m lms_assets.sandbox --port 8765 & SANDBOX=$$!; \
+	@$(PY) -m lms_assets.sandbox --profile realistic --port 8765 & SANDBOX=$$!; \
 	trap 'kill $$SANDBOX 2>/dev/null' EXIT INT TERM; \
 	SOURCES__LMS__USERNAME=sandbox SOURCES__LMS__PASSWORD=sandbox-password \
 	  $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import requests
 
+from lms_assets.sandbox import SandboxData
 from lms_assets.sandbox.process import sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ RESULTS = ROOT / "bench" / "results"
 START, END = "2024-01-01T00:00:00+00:00", "2024-01-31T00:00:00+00:00"
 API_START, API_END = "2024-01-01T00:00:00Z", "2024-01-31T00:00:00Z"
 DAYS = 30
+PROFILE = "realistic"  # the real API's record shapes (the sandbox's default)
 
 
 def _child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
@@ -45,11 +47,17 @@ def _child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024, out
 
 
-def _verify(db: Path, expected_rows: int) -> None:
+def _id_range(rows: int) -> tuple[str, str]:
+    data = SandboxData(profile=PROFILE, activities=rows, days=DAYS, users=2000, contents=500)
+    ids = [data.activity_id(i) for i in range(rows)]
+    return min(ids), max(ids)
+
+
+def _verify(db: Path, expected_rows: int, id_range: tuple[str, str]) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         n, distinct, lo, hi = con.execute(
             "SELECT COUNT(*), COUNT(DISTINCT id), MIN(id), MAX(id) FROM lms.activities").fetchone()
-    want = (expected_rows, expected_rows, "act_000000000", f"act_{expected_rows - 1:09d}")
+    want = (expected_rows, expected_rows, *id_range)
     if (n, distinct, lo, hi) != want:
         raise AssertionError(f"wrong load in {db}: {(n, distinct, lo, hi)} != {want}")
 
@@ -68,13 +76,16 @@ def _env(base_url: str, db: Path, home: Path) -> dict:
             "LMS_PIPELINES_DIR": str(home / "dlt"), "LMS_DESTINATION": "duckdb"}
 
 
-def run_variant(variant: str, base_url: str, rows: int, tmp: Path, start=START, end=END, db=None) -> dict:
-    db = db or tmp / f"{variant}.duckdb"
+def run_variant(variant: str, base_url: str, rows: int, tmp: Path, start=START, end=END, db=None,
+                id_range: tuple[str, str] | None = None) -> dict:
+    """`variant` may name a page size: `ours@1000` is (c) with perPage 1000 (default 200)."""
+    variant, _, per_page = variant.partition("@")
+    db = db or tmp / f"{variant}{per_page}.duckdb"
     if db.exists() and variant != "daily":
         db.unlink()
     home = tmp / "home"
     _stats(base_url, reset=True)
-    env = _env(base_url, db, home)
+    env = {**_env(base_url, db, home), "SOURCES__LMS__PER_PAGE": per_page or "200"}
     if variant == "dagster":
         cmd = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
                "--select", "lms/activities", "--partition-range", f"2024-01-01...2024-01-{DAYS:02d}"]
@@ -91,7 +102,7 @@ def run_variant(variant: str, base_url: str, rows: int, tmp: Path, start=START, 
         if figures["rows"] != rows:
             raise AssertionError(f"raw download saw {figures['rows']} rows, not {rows}")
     elif variant != "daily":
-        _verify(db, rows)
+        _verify(db, rows, id_range or _id_range(rows))
     figures["rows_per_s"] = rows / figures["seconds"] if variant != "daily" else None
     return figures
 
@@ -120,8 +131,9 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
     result: dict = {"activities": rows, "days": DAYS, "variants": {}}
     with tempfile.TemporaryDirectory(prefix="lms-bench-") as tmpdir, sandbox_process(
             "--activities", str(rows), "--days", str(DAYS), "--users", "2000", "--contents", "500",
-            "--fault-rate", "0", "--page-cache-mib", "4096", timeout=600) as base_url:
+            "--fault-rate", "0", "--page-cache-mib", "4096", "--profile", PROFILE, timeout=600) as base_url:
         tmp = Path(tmpdir)
+        id_range = _id_range(rows)
         (tmp / "home").mkdir()
         (tmp / "home" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         subprocess.run([str(Path(sys.executable).parent / "dagster"), "instance", "migrate"],
@@ -134,7 +146,7 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
                 continue
             samples = []
             for i in range(repeats):
-                samples.append(run_variant(variant, base_url, rows, tmp))
+                samples.append(run_variant(variant, base_url, rows, tmp, id_range=id_range))
                 print(f"  {rows:>9} {variant:<8} run {i + 1}: {samples[-1]['seconds']:7.2f} s", flush=True)
             result["variants"][variant] = summarize(samples)
         if daily:
@@ -153,16 +165,18 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
         "c/b": med["ours"] / med["peer"] if {"ours", "peer"} <= med.keys() else None,
         "d/c": med["dagster"] / med["ours"] if {"dagster", "ours"} <= med.keys() else None,
         "d/a": med["dagster"] / med["raw"] if {"dagster", "raw"} <= med.keys() else None,
+        "c@1000/a@1000": med["ours@1000"] / med["raw@1000"] if {"ours@1000", "raw@1000"} <= med.keys() else None,
+        "c@1000/c": med["ours@1000"] / med["ours"] if {"ours@1000", "ours"} <= med.keys() else None,
     }
     return result
 
 
 def print_table(results: list[dict], definitions_s: float) -> None:
-    print(f"\n{'activities':>10} {'variant':<8} {'median s':>9} {'spread s':>13} {'rows/s':>10} {'peak MiB':>9} {'requests':>9}")
+    print(f"\n{'activities':>10} {'variant':<10} {'median s':>9} {'spread s':>13} {'rows/s':>10} {'peak MiB':>9} {'requests':>9}")
     for r in results:
         for name, v in r["variants"].items():
             spread = f"{v['min_s']:.2f}-{v['max_s']:.2f}"
-            print(f"{r['activities']:>10} {name:<8} {v['median_s']:>9.2f} {spread:>13} "
+            print(f"{r['activities']:>10} {name:<10} {v['median_s']:>9.2f} {spread:>13} "
                   f"{r['activities'] / v['median_s']:>10.0f} {v['peak_rss_mib']:>9.0f} {v['requests']:>9}")
         ratios = ", ".join(f"{k} = {x:.2f}" for k, x in r["ratios"].items() if x is not None)
         print(f"{'':>10} ratios: {ratios}")
@@ -176,7 +190,8 @@ def print_table(results: list[dict], definitions_s: float) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--volumes", default="200000", help="activity volumes, comma separated (e.g. 200000,1000000,2000000)")
-    p.add_argument("--variants", default="raw,peer,ours,dagster")
+    p.add_argument("--variants", default="raw,peer,ours,dagster,raw@1000,ours@1000",
+                   help="raw, peer, ours, dagster; NAME@N runs it with perPage N (default 200)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--peer-max", type=int, default=200_000, help="skip the slow peer above this volume")
     p.add_argument("--daily", action="store_true", help="also time a one-day run on an empty and a full warehouse")

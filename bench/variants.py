@@ -19,18 +19,23 @@ USER, PASSWORD = "sandbox", "sandbox-password"
 
 
 def raw(base_url: str, start: str, end: str, db: str) -> dict:
-    """(a) The limit: every page of the window with a bare requests loop, parsed, kept in memory."""
+    """(a) The limit: every page of the window with a bare requests loop, parsed, kept in memory.
+
+    Stops on the last page the answer's totals name (as ours does), else on the first empty page.
+    """
     session = requests.Session()
     session.auth = (USER, PASSWORD)
+    per_page = int(os.environ.get("SOURCES__LMS__PER_PAGE", "200"))
     rows, page = 0, 1
     while True:
         r = session.get(f"{base_url}/v1/activities", params={
-            "page": page, "perPage": 200, "timestampFrom": start, "timestampTo": end})
+            "page": page, "perPage": per_page, "timestampFrom": start, "timestampTo": end})
         r.raise_for_status()
-        batch = orjson.loads(r.content)["results"]
-        if not batch:
-            break
+        body = orjson.loads(r.content)
+        batch = body["results"]
         rows += len(batch)
+        if not batch or page >= body.get("pagination", {}).get("totalPages", page + 1):
+            break
         page += 1
     return {"rows": rows}
 

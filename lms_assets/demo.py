@@ -27,7 +27,7 @@ def _keys(*names: str) -> list[AssetKey]:
     return [AssetKey(["lms", n]) for n in names]
 
 
-def run(days: int, activities: int, fault_rate: float) -> None:
+def run(days: int) -> None:
     from lms_assets.definitions import defs
 
     job = defs.resolve_implicit_global_asset_job_def()
@@ -58,7 +58,7 @@ def run(days: int, activities: int, fault_rate: float) -> None:
             "SELECT user_id, email, activity_count, active_days, last_activity_type FROM lms.user_activity_summary "
             "ORDER BY activity_count DESC, user_id LIMIT 5"
         ):
-            print("  {:<14} {:<36} {:>4} activities on {:>3} days, last: {}".format(*row))
+            print("  {:<24} {:<36} {:>4} activities on {:>3} days, last: {}".format(*row))
 
 
 def main() -> None:
@@ -66,17 +66,20 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--activities", type=int, default=20_000)
     parser.add_argument("--fault-rate", type=float, default=0.05)
+    parser.add_argument("--profile", default="realistic", help="the sandbox's record shapes (realistic or seed)")
     args = parser.parse_args()
     start = os.environ.setdefault("SOURCES__LMS__START_DATE", "2024-01-01")
     with sandbox_process("--activities", str(args.activities), "--start", start, "--days", str(args.days),
-                         "--fault-rate", str(args.fault_rate), "--password", SANDBOX_PASSWORD) as base_url:
+                         "--fault-rate", str(args.fault_rate), "--password", SANDBOX_PASSWORD,
+                         "--profile", args.profile) as base_url:
         # The sandbox's own credentials, set for this process only.
         os.environ.update(SOURCES__LMS__BASE_URL=base_url, SOURCES__LMS__USERNAME=SANDBOX_USER,
                           SOURCES__LMS__PASSWORD=SANDBOX_PASSWORD)
         os.environ.setdefault("SOURCES__LMS__BACKOFF_FACTOR", "0.2")
-        print(f"sandbox LMS API on {base_url} (fault rate {args.fault_rate}); loading through Dagster:", flush=True)
+        print(f"sandbox LMS API on {base_url} ({args.profile} records, fault rate {args.fault_rate}); "
+              "loading through Dagster:", flush=True)
         started = time.monotonic()
-        run(args.days, args.activities, args.fault_rate)
+        run(args.days)
         elapsed = time.monotonic() - started
         served = requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()
         print(f"\nthe sandbox served {served['requests']} requests: {served['by_status']}")
