@@ -100,3 +100,27 @@ def test_a_dagster_instance_on_postgres_storage_runs_a_materialization(postgres_
         assert stored == 1
     finally:
         os.environ.pop("LMS_TEST_DAGSTER_PG_URL", None)
+
+
+def test_the_real_api_shapes_land_on_postgres(postgres_env, lms_env, real_sandbox, instance):
+    # issue #10 on a server warehouse: JSON as jsonb, numbers as double, deletes into the summary;
+    # a user summary created before `is_deleted` existed gains the column
+    lms_env(real_sandbox)
+    pg(postgres_env, "CREATE SCHEMA lms; CREATE TABLE lms.user_activity_summary (user_id TEXT PRIMARY KEY, email TEXT, "
+                     "first_name TEXT, last_name TEXT, activity_count BIGINT NOT NULL, active_days BIGINT NOT NULL, "
+                     "first_activity_at TIMESTAMPTZ, last_activity_at TIMESTAMPTZ, last_activity_type TEXT); SELECT 1")
+    results = [materialize(instance, "content", "users"),
+               materialize(instance, "activities", first="2024-01-01", last="2024-01-05"),
+               materialize(instance, "user_activity_summary")]
+    assert all(r.success for r in results)
+    data = real_sandbox.data
+    assert _activities(postgres_env) == expected_activities(data, utc(2024, 1, 1), utc(2024, 1, 6))
+    types = dict(pg(postgres_env, """SELECT table_name || '.' || column_name, data_type FROM information_schema.columns
+                                     WHERE table_schema = 'lms'"""))
+    assert types["users.positions"] == types["users.rank"] == types["activities.with"] == "jsonb"
+    assert types["users.compliance"] == "double precision"
+    assert not [c for c in types if "__v_" in c]
+    flagged = {data.user(i)["id"] for i in range(data.users) if data.user(i)["deleted"]}
+    assert {r[0] for r in pg(postgres_env, "SELECT user_id FROM lms.user_activity_summary WHERE is_deleted")} == flagged
+    ranks = {data.user(i)["id"]: data.user(i)["rank"] for i in range(data.users)}
+    assert dict(pg(postgres_env, "SELECT id, rank FROM lms.users")) == ranks  # null, {} and objects as sent
