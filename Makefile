@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-lock
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup demo test dev bench lock clean
+.PHONY: setup demo test test-fast lint check-defs dev dg-dev bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,28 @@ demo: setup $(DAGSTER_HOME)/dagster.yaml
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The inner loop: no subprocess CLIs, browser or PostgreSQL (markers in pyproject.toml).
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not postgres" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+# dg reads [tool.dg] in pyproject.toml; VIRTUAL_ENV tells it the project's venv is the active one.
+check-defs: setup
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/dg check defs
+
 dev: setup $(DAGSTER_HOME)/dagster.yaml
 	@$(PY) -m lms_assets.sandbox --profile realistic --port 8765 & SANDBOX=$$!; \
 	trap 'kill $$SANDBOX 2>/dev/null' EXIT INT TERM; \
 	SOURCES__LMS__USERNAME=sandbox SOURCES__LMS__PASSWORD=sandbox-password \
 	  $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000
+
+dg-dev: setup $(DAGSTER_HOME)/dagster.yaml
+	@$(PY) -m lms_assets.sandbox --profile realistic --port 8765 & SANDBOX=$$!; \
+	trap 'kill $$SANDBOX 2>/dev/null' EXIT INT TERM; \
+	SOURCES__LMS__USERNAME=sandbox SOURCES__LMS__PASSWORD=sandbox-password VIRTUAL_ENV=$(CURDIR)/$(VENV) \
+	  $(VENV)/bin/dg dev -h 127.0.0.1 -p 3000
 
 bench: setup
 	$(PY) -m bench.run $(BENCH_ARGS)

@@ -18,7 +18,7 @@ import dlt
 import orjson
 import requests
 
-from lms_assets.settings import ensure_project_config
+from lms_assets.defs.config import ensure_project_config
 from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, api_message, make_session, parse_start_date
 

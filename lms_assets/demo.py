@@ -13,18 +13,20 @@ import time
 from datetime import date, timedelta
 
 import requests
-from dagster import AssetKey, DagsterInstance
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster import DagsterInstance
 
+from lms_assets.defs.keys import lms_key
+from lms_assets.defs.partition_ranges import range_tags
+from lms_assets.defs.summaries.assets import top_users
 from lms_assets.sandbox.process import sandbox_process
-from lms_assets.warehouse import sql_client
+from lms_assets.warehouse import Warehouse
 
 SANDBOX_USER, SANDBOX_PASSWORD = "sandbox", "sandbox-password"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def _keys(*names: str) -> list[AssetKey]:
-    return [AssetKey(["lms", n]) for n in names]
+def _keys(*names: str) -> list:
+    return [lms_key(n) for n in names]
 
 
 def run(days: int) -> None:
@@ -34,7 +36,7 @@ def run(days: int) -> None:
     instance = DagsterInstance.get()
     first = date.fromisoformat(os.environ["SOURCES__LMS__START_DATE"])
     last = first + timedelta(days=days - 1)
-    ranged = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
+    ranged = range_tags(first.isoformat(), last.isoformat())
     steps = [
         ("content and users", _keys("content", "users"), {}),
         (f"activities {first}...{last}", _keys("activities"), ranged),
@@ -49,15 +51,12 @@ def run(days: int) -> None:
         print(f"  {label:<40} {status} in {time.monotonic() - started:5.1f} s  (run {result.run_id[:8]})", flush=True)
         if not result.success:
             raise SystemExit(f"demo: materializing {label} failed; see the run {result.run_id} in `make dev`.")
-    with sql_client() as client:
+    with Warehouse.from_env().sql_client() as client:
         print("\nrow counts in dataset lms:")
         for table in ("content", "users", "activities", "user_activity_daily", "user_activity_summary"):
             print(f"  {table:<24} {client.execute_sql(f'SELECT COUNT(*) FROM lms.{table}')[0][0]:>8}")
         print("\ntop users by activity:")
-        for row in client.execute_sql(
-            "SELECT user_id, email, activity_count, active_days, last_activity_type FROM lms.user_activity_summary "
-            "ORDER BY activity_count DESC, user_id LIMIT 5"
-        ):
+        for row in top_users(client, 5):
             print("  {:<24} {:<36} {:>4} activities on {:>3} days, last: {}".format(*row))
 
 

@@ -62,6 +62,14 @@ def lms_env(tmp_path: Path, monkeypatch, sandbox):
 
 
 @pytest.fixture
+def dagster_home(tmp_path) -> Path:
+    """A DAGSTER_HOME of the test's own, for the `dagster` command line (see cli.py)."""
+    from lms_assets_tests.cli import make_home
+
+    return make_home(tmp_path / "dagster_home")
+
+
+@pytest.fixture
 def instance(tmp_path):
     """A Dagster instance of the test's own, on local storage in tmp_path."""
     from dagster import DagsterInstance

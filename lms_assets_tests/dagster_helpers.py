@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dagster import AssetKey, DagsterInstance
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster import DagsterInstance
 
-
-def key(name: str) -> AssetKey:
-    return AssetKey(["lms", name])
+from lms_assets.defs.keys import lms_key as key
+from lms_assets.defs.partition_ranges import range_tags
 
 
 def materialize(instance: DagsterInstance, *names: str, partition: str | None = None,
@@ -15,9 +13,7 @@ def materialize(instance: DagsterInstance, *names: str, partition: str | None = 
     from lms_assets.definitions import defs
 
     job = defs.resolve_implicit_global_asset_job_def()
-    tags = {}
-    if first:
-        tags = {ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last or first}
+    tags = range_tags(first, last or first) if first else {}
     return job.execute_in_process(
         instance=instance, asset_selection=[key(n) for n in names], partition_key=partition, tags=tags,
         raise_on_error=raise_on_error,

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from dagster import build_schedule_context, evaluate_automation_conditions
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster import PartitionKeyRange, build_schedule_context, evaluate_automation_conditions
 
 from lms_assets_tests.dagster_helpers import key, materialize
 
@@ -21,13 +20,22 @@ def test_daily_schedule_loads_yesterday_and_the_lookback_in_one_run():
     assert schedule.cron_schedule == "15 0 * * *" and schedule.execution_timezone == "UTC"
     ctx = build_schedule_context(scheduled_execution_time=datetime(2024, 3, 10, 0, 15, tzinfo=timezone.utc))
     [request] = schedule.evaluate_tick(ctx).run_requests
-    assert request.tags[ASSET_PARTITION_RANGE_START_TAG] == "2024-03-07"
-    assert request.tags[ASSET_PARTITION_RANGE_END_TAG] == "2024-03-09"
+    assert request.partition_key_range == PartitionKeyRange("2024-03-07", "2024-03-09")
     assert schedule.job_name == "lms_activities_job"
 
 
 def test_the_lookback_is_configurable(monkeypatch):
-    from lms_assets.schedules import activity_range_for
+    # LMS_ACTIVITY_LOOKBACK_DAYS is read at every tick
+    schedule = _schedule("lms_activities_daily")
+    tick = datetime(2024, 3, 10, 0, 15, tzinfo=timezone.utc)
+    for days, first in (("0", "2024-03-09"), ("6", "2024-03-03")):
+        monkeypatch.setenv("LMS_ACTIVITY_LOOKBACK_DAYS", days)
+        [request] = schedule.evaluate_tick(build_schedule_context(scheduled_execution_time=tick)).run_requests
+        assert request.partition_key_range == PartitionKeyRange(first, "2024-03-09")
+
+
+def test_the_range_never_starts_before_the_first_partition():
+    from lms_assets.defs.automation.schedules import activity_range_for
 
     tick = datetime(2024, 3, 10, 0, 15, tzinfo=timezone.utc)
     assert activity_range_for(tick, 0) == ("2024-03-09", "2024-03-09")

@@ -11,6 +11,8 @@ import pytest
 from lms_assets.sandbox import SandboxOptions
 from lms_assets_tests.conftest import PASSWORD
 
+pytestmark = pytest.mark.slow
+
 
 def _check(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "lms_assets.check_connection", *args], capture_output=True, text=True,

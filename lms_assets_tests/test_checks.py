@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from lms_assets_tests.dagster_helpers import check_results, materialize, run_checks
+from lms_assets_tests.helpers import query
 
 
 def _plant(db, sql: str) -> None:
@@ -44,6 +45,21 @@ def test_activities_outside_the_loaded_window_fail_the_window_check(lms_env, san
     checks = check_results(run_checks(instance, "activities", partition="2024-01-02"))
     assert not checks["activities_date_in_window"].passed
     assert checks["activities_date_in_window"].metadata["dates_outside_window"].value == 1
+
+
+def test_the_window_check_of_a_partition_reads_that_partition_s_own_load(lms_env, sandbox, instance):
+    # issue #11: checked for partition X after a load of Y, it tested Y's rows against X's window
+    db = lms_env(sandbox)
+    assert materialize(instance, "activities", partition="2024-01-02").success
+    assert materialize(instance, "activities", first="2024-01-04", last="2024-01-05").success
+    check = check_results(run_checks(instance, "activities", partition="2024-01-02"))["activities_date_in_window"]
+    assert check.passed, check.metadata
+    day = query(db, "SELECT COUNT(*) FROM lms.activities WHERE date >= '2024-01-02' AND date < '2024-01-03'")[0][0]
+    assert check.metadata["rows_checked"].value == day > 0
+    _plant(db, "UPDATE lms.activities SET date = date - INTERVAL 1 DAY WHERE id = (SELECT MIN(id) FROM lms.activities "
+               "WHERE date >= '2024-01-04')")  # a row of the 01-04..05 load now outside its window
+    assert check_results(run_checks(instance, "activities", partition="2024-01-02"))["activities_date_in_window"].passed
+    assert not check_results(run_checks(instance, "activities", partition="2024-01-05"))["activities_date_in_window"].passed
 
 
 def test_unknown_users_above_the_threshold_warn(lms_env, sandbox, instance, monkeypatch):

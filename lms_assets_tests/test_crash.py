@@ -6,29 +6,23 @@ import glob
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from lms_assets.sandbox import SandboxOptions
+from lms_assets_tests.cli import materialize_cli
 from lms_assets_tests.dagster_helpers import materialize
 from lms_assets_tests.helpers import expected_activities, query, utc
 
-ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow
 VOLUME = dict(activities=40_000, days=5)
 
 
-def _launch(tmp_path: Path) -> subprocess.Popen:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
-         "--select", "lms/activities", "--partition-range", "2024-01-01...2024-01-05"],
-        cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(home)}, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _launch(home: Path) -> subprocess.Popen:
+    return materialize_cli(home, "--select", "lms/activities", "--partition-range", "2024-01-01...2024-01-05",
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 300) -> None:
@@ -49,11 +43,11 @@ def _loading(pipelines: Path) -> bool:
 
 
 @pytest.mark.parametrize("crash_point", ["extracting", "loading"])
-def test_sigkill_then_rerun_leaves_exact_tables(lms_env, make_sandbox, instance, tmp_path, crash_point):
+def test_sigkill_then_rerun_leaves_exact_tables(lms_env, make_sandbox, instance, tmp_path, dagster_home, crash_point):
     sb = make_sandbox(SandboxOptions(latency_ms=5 if crash_point == "extracting" else 0), **VOLUME)
     db = lms_env(sb)
     pipelines = tmp_path / "dlt"
-    proc = _launch(tmp_path)
+    proc = _launch(dagster_home)
     if crash_point == "extracting":
         _wait_for(lambda: _pages(sb) >= 20, proc)
     else:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lms_assets.warehouse import SUPPORTED
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.json"
@@ -49,6 +51,7 @@ def test_definitions_match_the_snapshot():
     assert current == json.loads(SNAPSHOT.read_text()), "definitions changed: review, then UPDATE_SNAPSHOTS=1"
 
 
+@pytest.mark.slow
 def test_definitions_load_without_secrets_or_network(tmp_path):
     """Load the code location in a clean process with no credentials and no reachable API."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOURCES__", "DESTINATION__"))}

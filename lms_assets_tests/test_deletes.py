@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lms_assets.sandbox import SandboxOptions
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
 from lms_assets_tests.helpers import query
 
 
+@pytest.mark.slow  # several Dagster runs: left out of `make test-fast`
 def test_deleted_records_are_marked_not_dropped(lms_env, make_sandbox, instance):
     gone = frozenset({"usr_0000003", "usr_0000150", "cnt_000007"})
     db = lms_env(make_sandbox())

@@ -26,7 +26,7 @@ def _landed(db, table: str) -> dict[str, dict]:
     cols = list(types)
     select = ", ".join(f'epoch_ms("{c}")' if types[c].startswith("TIMESTAMP") else f'"{c}"' for c in cols)
     rows = query(db, f"select {select} from lms.{table}")
-    return {r[cols.index("id")]: {c: as_json(v) if types[c] == "JSON" else v for c, v in zip(cols, r)} for r in rows}
+    return {r[cols.index("id")]: {c: as_json(v) if types[c] == "JSON" else v for c, v in zip(cols, r, strict=True)} for r in rows}
 
 
 def _expected(record: dict) -> dict:

@@ -1,52 +1,52 @@
-"""The password never appears in output, Dagster's storage, metadata, errors or dlt's files (issue #4)."""
+"""The password never appears in output, Dagster's storage, metadata, errors, the warehouse or dlt's files (issue #4).
+
+The scan covers what persists after the runs: DAGSTER_HOME (run and event storage, compute logs),
+the pipelines directory (each run's working directory is removed with the run; anything left
+behind is scanned), and the warehouse file. It is shown to find a planted password, and to have
+read real files, so it cannot pass by looking at nothing (issue #11).
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-from lms_assets.sandbox import SandboxOptions
+import pytest
 
-ROOT = Path(__file__).parent.parent
+from lms_assets.sandbox import SandboxOptions
+from lms_assets_tests.cli import ROOT, finish, materialize_cli
+
 SECRET = "Zq-unique-Passw0rd-4711"
 
 
-def _files_containing(root: Path, needle: bytes) -> list[str]:
-    hits = []
-    for path in root.rglob("*"):
-        if path.is_file() and needle in path.read_bytes():
-            hits.append(str(path))
-    return hits
+def _scan(roots: list[Path], needle: bytes) -> tuple[int, list[str]]:
+    """(files read, files containing needle) under roots (files or folders)."""
+    files = [p for r in roots if r.exists() for p in ([r] if r.is_file() else r.rglob("*")) if p.is_file()]
+    return len(files), [str(p) for p in files if needle in p.read_bytes()]
 
 
-def _cli(tmp_path: Path, password: str, env_extra: dict) -> subprocess.CompletedProcess:
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    env = {**os.environ, **env_extra, "DAGSTER_HOME": str(home), "SOURCES__LMS__PASSWORD": password}
-    return subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
-         "--select", "lms/users,lms/content,lms/activities", "--partition", "2024-01-02"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-
-
-def test_the_password_is_nowhere_after_a_good_run_and_a_401(lms_env, make_sandbox, tmp_path, monkeypatch):
-    sb = make_sandbox(SandboxOptions(fault_rate=0.2, retry_after=(0,)))
-    lms_env(sb)
+@pytest.mark.slow
+def test_the_password_is_nowhere_after_a_good_run_and_a_401(lms_env, make_sandbox, tmp_path, dagster_home, monkeypatch):
+    sb = make_sandbox(SandboxOptions(fault_rate=0.2, retry_after=(0,)), profile="realistic")
+    db = lms_env(sb)
     sb.options.password = SECRET  # the sandbox now accepts only SECRET
+    select = ("--select", "lms/users,lms/content,lms/activities", "--partition", "2024-01-02")
     monkeypatch.setenv("SOURCES__LMS__PASSWORD", SECRET)
-    ok = _cli(tmp_path, SECRET, {})
-    assert ok.returncode == 0, ok.stderr[-3000:]
-    refused = _cli(tmp_path, SECRET + "-wrong", {})
-    assert refused.returncode != 0 and "HTTP 401" in refused.stdout + refused.stderr
-    for run in (ok, refused):
-        assert SECRET not in run.stdout and SECRET not in run.stderr
-    # run storage, event logs, compute logs, materialization metadata: all under DAGSTER_HOME
-    assert _files_containing(tmp_path / "home", SECRET.encode()) == []
-    # dlt's working files (state, traces, load packages) of every run
-    assert _files_containing(tmp_path / "dlt", SECRET.encode()) == []
+    ok = finish(materialize_cli(dagster_home, *select))
+    monkeypatch.setenv("SOURCES__LMS__PASSWORD", SECRET + "-wrong")
+    refused = finish(materialize_cli(dagster_home, *select))
+    assert ok[0] == 0, ok[1][-3000:]
+    assert refused[0] != 0 and "HTTP 401" in refused[1]
+    assert SECRET not in ok[1] + refused[1]
+    roots = [dagster_home, tmp_path / "dlt", db]
+    read, hits = _scan(roots, SECRET.encode())
+    assert hits == []
+    assert read >= 5 and db.exists()  # it read run storage, logs and the warehouse, not an empty folder
+
+    planted = dagster_home / "storage" / "planted.log"
+    planted.parent.mkdir(exist_ok=True)
+    planted.write_text(f"a line that leaks {SECRET} in the middle")
+    assert _scan(roots, SECRET.encode())[1] == [str(planted)]
 
 
 def test_secrets_toml_is_ignored_by_git():

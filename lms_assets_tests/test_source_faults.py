@@ -79,6 +79,7 @@ def test_retry_after_zero_still_backs_off(lms_env, make_sandbox, monkeypatch):
     assert elapsed >= 0.2 + 0.4 - 0.05  # exponential: 0.2 s, then 0.4 s
 
 
+@pytest.mark.slow  # several Dagster runs: left out of `make test-fast`
 def test_thirty_percent_faults_through_dagster_exact_with_every_retry_counted(lms_env, make_sandbox, instance):
     """Issue #4: with 30% of requests failing (429 with Retry-After 0 and 1, 5xx, HTML bodies) every load is exact."""
     from lms_assets_tests.dagster_helpers import materialization_metadata, materialize

@@ -60,6 +60,7 @@ def test_the_day_of_an_activity_is_its_utc_day_whatever_the_session_time_zone(zo
     assert [r[0].isoformat() for r in rows] == ["2024-01-02", "2024-01-01", "2024-01-02"]
 
 
+@pytest.mark.slow  # several Dagster runs: left out of `make test-fast`
 def test_daily_rerun_replaces_only_its_window(lms_env, sandbox, instance):
     db = lms_env(sandbox)
     _load(instance, "2024-01-01", "2024-01-05")

@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from lms_assets.sandbox.process import free_port
+from lms_assets_tests.cli import ROOT, dagster
 
-ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LMS_ASSETS = ["lms/activities", "lms/content", "lms/user_activity_daily", "lms/user_activity_summary", "lms/users"]
@@ -40,17 +39,12 @@ def _browser_or_skip():
 
 
 @pytest.fixture
-def dagster_ui(lms_env, sandbox, tmp_path):
+def dagster_ui(lms_env, sandbox, tmp_path, dagster_home):
     _browser_or_skip()
     lms_env(sandbox)
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     port = free_port()
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env={**os.environ, "DAGSTER_HOME": str(home)}, start_new_session=True,
-        stdout=(tmp_path / "dagster-dev.log").open("w"), stderr=subprocess.STDOUT)
+    proc = dagster(dagster_home, "dev", "-h", "127.0.0.1", "-p", str(port), start_new_session=True,
+                   stdout=(tmp_path / "dagster-dev.log").open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

@@ -14,7 +14,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.arrow import activities_table
+from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
 from lms_assets.sources.lms.helpers import (
     LmsConfigError,
     LmsResponseError,
@@ -74,6 +74,7 @@ def lms_source(
     if end is not None and end <= start:
         raise LmsConfigError(f"The activity window [{start.isoformat()}, {end.isoformat()}) is empty: its end must be after its start.")
 
+    quiet_kept_hints_notice()
     session = make_session(max_attempts, backoff_factor, max_retry_delay, request_timeout)
     # Hooks run on every attempt, before dlt's retry decides: count first, then check; a
     # retryable status that survives every attempt is raised last.
@@ -143,7 +144,7 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
             except (KeyError, TypeError, ValueError):
                 where = describe_request(page.response)
                 dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
-            for record, instant in zip(page, dates):
+            for record, instant in zip(page, dates, strict=True):
                 record["date"] = instant
             reporter.page(len(dates), dates[-1] if dates else None)
             batch.extend(page)

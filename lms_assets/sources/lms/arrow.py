@@ -27,7 +27,16 @@ class _KeptHintsNotice(logging.Filter):
         return "several column hints were different" not in record.getMessage()
 
 
-logging.getLogger("dlt").addFilter(_KeptHintsNotice())
+_NOTICE = _KeptHintsNotice()
+
+
+def quiet_kept_hints_notice() -> None:
+    """Install the filter on dlt's logger (once; called when a source is built, not at import)."""
+    logger = logging.getLogger("dlt")
+    if _NOTICE not in logger.filters:
+        logger.addFilter(_NOTICE)
+
+
 _TEXT = {f: column_name(f) for f, t in ACTIVITIES_FIELDS.items() if t == "text"}
 _JSON = {f: column_name(f) for f, t in ACTIVITIES_FIELDS.items() if t == "json"}
 
@@ -41,7 +50,7 @@ def _text(field: str, values: list, records: list[dict]) -> pa.Array:
         return pa.array(values, pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         pass
-    for record, value in zip(records, values):
+    for record, value in zip(records, values, strict=True):
         if isinstance(value, (dict, list)):
             raise LmsResponseError(
                 f"Field {field!r} of activity {record.get('id')!r} arrived as an object ({str(value)[:60]}) where "

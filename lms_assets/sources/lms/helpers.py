@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-from collections import Counter
-from dataclasses import dataclass, field
 
 import orjson
 from dlt.sources.helpers.requests import Client

@@ -12,8 +12,6 @@ from typing import Any
 
 from lms_assets.sources.lms.helpers import LmsResponseError
 
-TEXT_KINDS = (str,)
-
 
 def _kind(value: Any) -> str:
     if isinstance(value, (dict, list)):

@@ -1,17 +1,17 @@
 """Settings the Dagster definitions read when they load: no secret, no network.
 
 `sources.lms.start_date` comes from dlt's config (.dlt/config.toml or SOURCES__LMS__START_DATE),
-the same key the source reads, so the partitions and the API history cannot disagree.
-The knobs of the automation are env vars, read once when the code location loads.
+the same key the source reads and validated by the same function, so the partitions and the API
+history cannot disagree. The knobs of the automation are `LMS_*` env vars.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import date
 
 import dlt
 
+from lms_assets.sources.lms.helpers import parse_start_date
 from lms_assets.warehouse import PROJECT_ROOT
 
 
@@ -22,10 +22,8 @@ def ensure_project_config() -> None:
         os.environ["DLT_PROJECT_DIR"] = str(PROJECT_ROOT)
 
 
-# At import, because the Dagster definitions read `sources.lms.start_date` while they load.
+# At import, because the definitions read `sources.lms.start_date` (the first partition) as they load.
 ensure_project_config()
-
-API_POOL = "lms_api"
 
 
 def start_date() -> str:
@@ -35,12 +33,7 @@ def start_date() -> str:
             "sources.lms.start_date is not set: add it to .dlt/config.toml or set "
             "SOURCES__LMS__START_DATE (YYYY-MM-DD, the first day of activity history)."
         )
-    text = value.isoformat() if isinstance(value, date) else str(value).strip()
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"sources.lms.start_date is {value!r}: set it as YYYY-MM-DD (env SOURCES__LMS__START_DATE).") from None
-    return text
+    return parse_start_date(value).date().isoformat()
 
 
 def env_int(name: str, default: int) -> int:
@@ -51,6 +44,16 @@ def env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ValueError(f"{name} is {raw!r}: set it to a whole number (default {default}).") from None
+
+
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} is {raw!r}: set it to a number such as {default}.") from None
 
 
 def activity_lookback_days() -> int:
@@ -66,8 +69,8 @@ def activities_cron() -> str:
 
 
 def unknown_user_warn_share() -> float:
-    raw = os.environ.get("LMS_UNKNOWN_USER_WARN_SHARE", "0.05")
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"LMS_UNKNOWN_USER_WARN_SHARE is {raw!r}: set it to a share such as 0.05.") from None
+    return env_float("LMS_UNKNOWN_USER_WARN_SHARE", 0.05)
+
+
+def progress_every_s() -> float:
+    return env_float("LMS_PROGRESS_EVERY_S", 10.0)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from lms_assets.warehouse import load_ids_sql, timestamp_sql
+from lms_assets.warehouse.sql import load_ids_sql, timestamp_sql
 
 
 def mark_deleted(client, table: str, load_ids: list[str]) -> int:

@@ -11,11 +11,11 @@ from dagster import (
     SkipReason,
     schedule,
 )
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from lms_assets.jobs import activities_job, dimensions_job
-from lms_assets.partitions import daily_partitions
-from lms_assets.settings import activities_cron, activity_lookback_days, dimensions_cron
+from lms_assets.defs.automation.jobs import activities_job, dimensions_job
+from lms_assets.defs.config import activities_cron, activity_lookback_days, dimensions_cron
+from lms_assets.defs.partition_ranges import range_tags
+from lms_assets.defs.partitions import daily_partitions
 
 
 def activity_range_for(tick: datetime, lookback_days: int) -> tuple[str, str] | None:
@@ -44,10 +44,7 @@ def activities_daily(context: ScheduleEvaluationContext):
         return SkipReason("No complete day of activity yet.")
     first, last = keys
     # One run for the whole range (the assets' single-run backfill policy), not one per day.
-    return RunRequest(
-        run_key=f"activities-{first}-{last}",
-        tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
-    )
+    return RunRequest(run_key=f"activities-{first}-{last}", tags=range_tags(first, last))
 
 
 @schedule(

@@ -2,11 +2,11 @@
 
 from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus
 
-from lms_assets.summaries import GROUP
+from lms_assets.defs.keys import SUMMARIES_GROUP
 
 summaries_automation = AutomationConditionSensorDefinition(
     "lms_summaries_automation",
-    target=AssetSelection.groups(GROUP),
+    target=AssetSelection.groups(SUMMARIES_GROUP),
     default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=60,
     # run-level retries (needs `run_retries: enabled` in dagster.yaml) for what the sensor launches

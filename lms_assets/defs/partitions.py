@@ -2,6 +2,6 @@
 
 from dagster import DailyPartitionsDefinition
 
-from lms_assets.settings import start_date
+from lms_assets.defs.config import start_date
 
 daily_partitions = DailyPartitionsDefinition(start_date=start_date(), timezone="UTC")

@@ -1,0 +1,67 @@
+"""The LMS resources as Dagster assets: `lms/content`, `lms/users` and daily-partitioned `lms/activities`.
+
+Dimensions and activities are separate `@dlt_assets` with their own dlt pipeline names: one
+partitions definition per multi-asset, and state that never collides.
+"""
+
+import atexit
+import shutil
+import tempfile
+
+import dlt
+from dagster import AssetExecutionContext, BackfillPolicy
+from dagster_dlt import DagsterDltResource, dlt_assets
+
+from lms_assets.defs.config import start_date
+from lms_assets.defs.ingestion.load import LoadWindow, run_load
+from lms_assets.defs.ingestion.metadata import with_load_metadata
+from lms_assets.defs.ingestion.translator import LmsTranslator
+from lms_assets.defs.keys import API_POOL
+from lms_assets.defs.partitions import daily_partitions
+from lms_assets.defs.resources import WarehouseResource
+from lms_assets.sources.lms import lms_source
+from lms_assets.warehouse import DATASET
+
+# At import, because `@dlt_assets` needs a pipeline object to describe the assets and dlt creates
+# a working directory for any pipeline: a private temp dir per process, so code locations loading
+# at the same moment (two `dagster asset materialize`) do not race on a shared one.
+_DEFINITIONS_DIR = tempfile.mkdtemp(prefix="lms-assets-definitions-")
+atexit.register(shutil.rmtree, _DEFINITIONS_DIR, ignore_errors=True)
+
+
+def _described(*resources: str):
+    # Placeholders only: loading the definitions needs no secret and makes no call. Every run
+    # rebuilds the source from dlt's config (see load.py), so these values are never used.
+    return lms_source(base_url="http://lms.invalid", username="", password="", start_date=start_date()).with_resources(*resources)
+
+
+def _describing_pipeline(name: str) -> dlt.Pipeline:
+    # The destination type only labels the assets' kinds; every run builds its own pipeline.
+    return dlt.pipeline(pipeline_name=name, destination=WarehouseResource().get().destination, dataset_name=DATASET,
+                        pipelines_dir=_DEFINITIONS_DIR)
+
+
+@dlt_assets(
+    dlt_source=_described("content", "users"),
+    dlt_pipeline=_describing_pipeline("lms_dimensions"),
+    name="lms_dimensions",
+    dagster_dlt_translator=LmsTranslator(),
+    pool=API_POOL,
+)
+def lms_dimensions(context: AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
+    load = run_load(context, dlt, warehouse, "lms_dimensions", ("content", "users"), soft_deletes=True)
+    yield from with_load_metadata(load)
+
+
+@dlt_assets(
+    dlt_source=_described("activities"),
+    dlt_pipeline=_describing_pipeline("lms_activities"),
+    name="lms_activities",
+    dagster_dlt_translator=LmsTranslator(),
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),  # one pass over the API for a whole range
+    pool=API_POOL,
+)
+def lms_activities(context: AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
+    load = run_load(context, dlt, warehouse, "lms_activities", ("activities",), window=LoadWindow.of(context))
+    yield from with_load_metadata(load)

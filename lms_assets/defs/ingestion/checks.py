@@ -1,0 +1,155 @@
+"""Checks of the loaded tables: ids, the window of each load, unknown users, no variant columns."""
+
+
+from datetime import datetime
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetRecordsFilter,
+    MetadataValue,
+    asset_check,
+)
+
+from lms_assets.defs.config import unknown_user_warn_share
+from lms_assets.defs.keys import ACTIVITIES, CONTENT, USERS, lms_key
+from lms_assets.defs.partitions import daily_partitions
+from lms_assets.defs.resources import WarehouseResource
+from lms_assets.warehouse import load_ids_sql, window_sql
+
+
+def tables(client) -> set[str]:
+    schema = client.fully_qualified_dataset_name(quote=False)
+    rows = client.execute_sql("SELECT table_name FROM information_schema.tables WHERE table_schema = %s", schema)
+    return {r[0] for r in rows}
+
+
+def not_loaded(table: str) -> AssetCheckResult:
+    # nothing loaded yet (dlt creates a table with its first row): nothing can be wrong
+    return AssetCheckResult(passed=True, metadata={"rows": 0, "note": f"lms.{table} holds no rows yet"})
+
+
+def _ids_check(warehouse: WarehouseResource, table: str) -> AssetCheckResult:
+    with warehouse.sql_client() as client:
+        if table not in tables(client):
+            return not_loaded(table)
+        total, distinct, nulls = client.execute_sql(
+            f"SELECT COUNT(*), COUNT(DISTINCT id), SUM(CASE WHEN id IS NULL THEN 1 ELSE 0 END) FROM lms.{table}")[0]
+    duplicates = total - distinct - (nulls or 0)
+    return AssetCheckResult(
+        passed=duplicates == 0 and not nulls,
+        metadata={"rows": int(total), "duplicate_ids": int(max(duplicates, 0)), "null_ids": int(nulls or 0)},
+    )
+
+
+@asset_check(asset=ACTIVITIES, description="Every activity id appears once.")
+def activities_ids_unique(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    return _ids_check(warehouse, "activities")
+
+
+@asset_check(asset=USERS, description="User ids are present and unique.")
+def users_ids_unique_not_null(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    return _ids_check(warehouse, "users")
+
+
+@asset_check(asset=CONTENT, description="Content ids are present and unique.")
+def content_ids_unique_not_null(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    return _ids_check(warehouse, "content")
+
+
+def _latest_loads(context: AssetCheckExecutionContext) -> dict[tuple[str, str], set[str]]:
+    """{(window start, window end): dlt load ids} of the latest materialization of each checked partition."""
+    loads: dict[tuple[str, str], set[str]] = {}
+    for key in context.partition_keys:
+        records = context.instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=ACTIVITIES, asset_partitions=[key]), limit=1).records
+        meta = records[0].asset_materialization.metadata if records and records[0].asset_materialization else {}
+        if {"dlt_load_ids", "window_start", "window_end"} <= meta.keys():
+            window = (str(meta["window_start"].value), str(meta["window_end"].value))
+            loads.setdefault(window, set()).update(i for i in str(meta["dlt_load_ids"].value).split(",") if i)
+    return loads
+
+
+@asset_check(
+    asset=ACTIVITIES,
+    partitions_def=daily_partitions,
+    description="The rows of the latest load of each checked partition all have a date inside the window that load asked for.",
+)
+def activities_date_in_window(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    loads = _latest_loads(context)  # scoped to this check's partitions, not the asset's latest run
+    outside = missing = rows = 0
+    with warehouse.sql_client() as client:
+        if "activities" not in tables(client):
+            return not_loaded("activities")
+        for (start, end), load_ids in loads.items():
+            inside = window_sql("date", datetime.fromisoformat(start), datetime.fromisoformat(end))
+            o, m, n = client.execute_sql(f"""
+                SELECT SUM(CASE WHEN NOT ({inside}) THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN date IS NULL THEN 1 ELSE 0 END), COUNT(*)
+                FROM lms.activities WHERE _dlt_load_id IN ({load_ids_sql(sorted(load_ids))})""")[0]
+            outside, missing, rows = outside + int(o or 0), missing + int(m or 0), rows + int(n or 0)
+    window = context.partition_time_window
+    return AssetCheckResult(
+        passed=not outside and not missing,
+        metadata={"window_start": window.start.isoformat(), "window_end": window.end.isoformat(),
+                  "loads_checked": ", ".join(f"[{s}, {e}): {','.join(sorted(i))}" for (s, e), i in loads.items()) or "none",
+                  "rows_checked": rows, "null_dates": missing, "dates_outside_window": outside},
+    )
+
+
+@asset_check(
+    asset=ACTIVITIES,
+    description="Share of activities whose user is not in `users` (null users are not counted).",
+)
+def activities_unknown_users(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.sql_client() as client:
+        present = tables(client)
+        if "activities" not in present:
+            return not_loaded("activities")
+        if "users" not in present:
+            return AssetCheckResult(
+                passed=False, severity=AssetCheckSeverity.WARN,
+                description="lms/users has not been loaded yet: materialize lms/users, then re-run this check.",
+            )
+        unknown, total = client.execute_sql("""
+            SELECT SUM(CASE WHEN a."user" IS NOT NULL AND u.id IS NULL THEN 1 ELSE 0 END), COUNT(*)
+            FROM lms.activities a LEFT JOIN lms.users u ON u.id = a."user"
+        """)[0]
+    unknown = int(unknown or 0)
+    share = unknown / total if total else 0.0
+    limit = unknown_user_warn_share()
+    return AssetCheckResult(
+        passed=share <= limit,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"unknown_user_activities": unknown, "activities": int(total),
+                  "share": MetadataValue.float(round(share, 6)), "warn_above_share": limit},
+    )
+
+
+def _variant_check(table: str):
+    @asset_check(
+        asset=lms_key(table),
+        name=f"{table}_no_variant_columns",
+        description=(f"No column of lms.{table} changed type: dlt would park such values in a variant "
+                     "column (`<name>__v_<type>`); the source's schema contract refuses them, this proves it."),
+    )
+    def _check(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+        with warehouse.sql_client() as client:
+            schema = client.fully_qualified_dataset_name(quote=False)
+            variants = [r[0] for r in client.execute_sql(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+                "AND STRPOS(column_name, '__v_') > 0", schema, table)]
+        return AssetCheckResult(passed=not variants, metadata={"variant_columns": ", ".join(variants) or "none"})
+
+    return _check
+
+
+CHECKS = [
+    activities_ids_unique,
+    activities_date_in_window,
+    activities_unknown_users,
+    users_ids_unique_not_null,
+    content_ids_unique_not_null,
+    *(_variant_check(t) for t in ("content", "users", "activities")),
+]

@@ -1,0 +1,37 @@
+"""The warehouse as a Dagster resource: assets and checks receive it instead of reading the environment.
+
+Each field left unset falls back, at run time, to what the environment says (`LMS_DESTINATION`,
+dlt's `destination.duckdb.credentials`, `LMS_DUCKDB_MEMORY_LIMIT`, `LMS_PIPELINES_DIR`), so a
+deployment configures it by env vars and a test or a second code location by passing values.
+dlt's own keys (credentials of a server warehouse) stay dlt's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import dlt
+from dagster import ConfigurableResource
+
+from lms_assets.warehouse import Warehouse
+
+
+class WarehouseResource(ConfigurableResource):
+    destination: Optional[str] = None
+    duckdb_path: Optional[str] = None
+    duckdb_memory_limit: Optional[str] = None
+    pipelines_dir: Optional[str] = None
+
+    def get(self) -> Warehouse:
+        return Warehouse.from_env(destination=self.destination, duckdb_path=self.duckdb_path,
+                                  duckdb_memory_limit=self.duckdb_memory_limit, pipelines_dir=self.pipelines_dir)
+
+    def pipeline(self, name: str, working_dir: Optional[Path] = None) -> dlt.Pipeline:
+        return self.get().pipeline(name, working_dir=working_dir)
+
+    @contextlib.contextmanager
+    def sql_client(self) -> Iterator[Any]:
+        with self.get().sql_client() as client:
+            yield client

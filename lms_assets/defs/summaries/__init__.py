@@ -1,0 +1,8 @@
+"""Summaries: user-activity tables computed in the warehouse, and their checks."""
+
+from lms_assets.defs.summaries.assets import user_activity_daily, user_activity_summary
+from lms_assets.defs.summaries.checks import CHECKS
+
+ASSETS = [user_activity_daily, user_activity_summary]
+
+__all__ = ["ASSETS", "CHECKS"]

@@ -1,0 +1,114 @@
+"""User-activity summaries, computed in the warehouse with SQL that runs on DuckDB and PostgreSQL.
+
+Both tables are rebuilt in one transaction per run: a reader sees the old rows or the new,
+never a half-written window.
+"""
+
+
+from datetime import datetime
+
+from dagster import (
+    AssetExecutionContext,
+    AutomationCondition,
+    BackfillPolicy,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
+
+from lms_assets.defs.keys import ACTIVITIES, OWNERS, SUMMARIES_GROUP, USER_ACTIVITY_DAILY, USER_ACTIVITY_SUMMARY, USERS
+from lms_assets.defs.partitions import daily_partitions
+from lms_assets.defs.resources import WarehouseResource
+from lms_assets.defs.summaries.charts import chart_markdown
+from lms_assets.defs.summaries.queries import query, statements
+from lms_assets.warehouse import utc_day_sql, window_sql
+
+# Follow upstream without a person acting. The daily table is `eager()` without its
+# latest-window limit, so a backfilled day propagates too; it still waits for its activity day.
+DAILY_AUTOMATION = (
+    AutomationCondition.eager().without(AutomationCondition.in_latest_time_window())
+).with_label("eager, every day (not only the latest)")
+# The user summary reads a history that is never complete (eager() would wait for every
+# activity partition forever): it follows any update of users or of any activity day.
+SUMMARY_AUTOMATION = (
+    AutomationCondition.any_deps_updated().since_last_handled()
+    & ~AutomationCondition.any_deps_in_progress()
+    & ~AutomationCondition.in_progress()
+).with_label("after users or any activity day updates")
+
+
+def refresh_daily(client, start: datetime, end: datetime) -> tuple[int, int]:
+    """Replace exactly the rows of the UTC days in [start, end); (rows, activities covered)."""
+    days = {"first_day": start.date(), "end_day": end.date()}
+    with client.begin_transaction():
+        for sql in statements("user_activity_daily", day=utc_day_sql("date"), window=window_sql("date", start, end), **days):
+            client.execute_sql(sql)
+    rows, activities = client.execute_sql(query("user_activity_daily_totals", **days))[0]
+    return int(rows), int(activities)
+
+
+def refresh_summary(client) -> None:
+    with client.begin_transaction():
+        for sql in statements("user_activity_summary", day=utc_day_sql("date")):
+            client.execute_sql(sql)
+
+
+def top_users(client, limit: int) -> list[tuple]:
+    """(user_id, email, activity_count, active_days, last_activity_type), most active first."""
+    return client.execute_sql(query("top_users", limit=int(limit)))
+
+
+@asset(
+    key=USER_ACTIVITY_DAILY,
+    deps=[ACTIVITIES],
+    partitions_def=daily_partitions,
+    backfill_policy=BackfillPolicy.single_run(),
+    automation_condition=DAILY_AUTOMATION,
+    group_name=SUMMARIES_GROUP,
+    owners=OWNERS,
+    kinds={"sql"},
+    description=(
+        "One row per (user_id, activity_date): activities of known-user activity per UTC day, "
+        "with completed_count and distinct_contents. A run replaces exactly the days of its window."
+    ),
+)
+def user_activity_daily(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    window = context.partition_time_window
+    with warehouse.sql_client() as client:
+        rows, activities = refresh_daily(client, window.start, window.end)
+    return MaterializeResult(metadata={
+        "dagster/row_count": MetadataValue.int(rows),
+        "activities_covered": MetadataValue.int(activities),
+        "window_start": MetadataValue.text(window.start.isoformat()),
+        "window_end": MetadataValue.text(window.end.isoformat()),
+    })
+
+
+@asset(
+    key=USER_ACTIVITY_SUMMARY,
+    deps=[USERS, ACTIVITIES],
+    automation_condition=SUMMARY_AUTOMATION,
+    group_name=SUMMARIES_GROUP,
+    owners=OWNERS,
+    kinds={"sql"},
+    description=(
+        "One row per LMS user: activity_count, active_days, first/last activity, the type of "
+        "the last one, and is_deleted. Users without activity have zero counts; deleted users are "
+        "kept but never counted as active learners."
+    ),
+)
+def user_activity_summary(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    with warehouse.sql_client() as client:
+        refresh_summary(client)
+        total, active, deleted = client.execute_sql(query("user_activity_summary_totals"))[0]
+        top = top_users(client, 10)
+        days = client.execute_sql(query("daily_activity", day=utc_day_sql("date")))
+    table = "| user_id | email | activities | active days | last type |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {u} | {e} | {c} | {d} | {t} |" for u, e, c, d, t in top)
+    return MaterializeResult(metadata={
+        "dagster/row_count": MetadataValue.int(int(total)),
+        "active_users": MetadataValue.int(int(active or 0)),
+        "deleted_users": MetadataValue.int(int(deleted or 0)),
+        "top_users": MetadataValue.md(table),
+        "daily_activity": MetadataValue.md(chart_markdown([(d, int(u), int(a)) for d, u, a in days])),
+    })

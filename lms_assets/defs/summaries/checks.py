@@ -1,0 +1,25 @@
+"""Checks of the summary tables against the activities they are computed from."""
+
+from dagster import AssetCheckExecutionContext, AssetCheckResult, asset_check
+
+from lms_assets.defs.ingestion.checks import not_loaded, tables
+from lms_assets.defs.keys import USER_ACTIVITY_DAILY
+from lms_assets.defs.resources import WarehouseResource
+from lms_assets.defs.summaries.queries import query
+from lms_assets.warehouse import utc_day_sql
+
+
+@asset_check(
+    asset=USER_ACTIVITY_DAILY,
+    description="sum(activity_count) equals the known-user activities of the days the table covers.",
+)
+def daily_counts_match_activities(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.sql_client() as client:
+        if not {"activities", "user_activity_daily"} <= tables(client):
+            return not_loaded("user_activity_daily")
+        summed, covered = client.execute_sql(query("daily_counts_check", day=utc_day_sql("a.date")))[0]
+    return AssetCheckResult(passed=int(summed) == int(covered),
+                            metadata={"sum_activity_count": int(summed), "activities_covered": int(covered)})
+
+
+CHECKS = [daily_counts_match_activities]

@@ -1,0 +1,55 @@
+"""Every knob a user can turn is documented in README: config keys, env vars, sandbox options (issue #11)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from lms_assets.sandbox.__main__ import _parser
+from lms_assets.sources.lms import lms_source
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+# arguments of the source that the assets pass in code, not configuration
+NOT_CONFIG = {"window_start", "window_end", "request_stats", "progress", "progress_every_s"}
+
+
+def _source_keys() -> list[str]:
+    params = inspect.signature(inspect.unwrap(lms_source)).parameters
+    return sorted(p for p in params if p not in NOT_CONFIG)
+
+
+def _env_vars_read() -> list[str]:
+    found = set()
+    for path in (ROOT / "lms_assets").rglob("*.py"):
+        found.update(re.findall(r"\b(LMS_[A-Z_]+)\b", path.read_text()))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("key", _source_keys())
+def test_every_source_key_and_its_env_var_is_documented(key):
+    assert f"sources.lms.{key}" in README
+    assert f"SOURCES__LMS__{key.upper()}" in README
+
+
+@pytest.mark.parametrize("name", _env_vars_read())
+def test_every_lms_env_var_the_code_reads_is_documented(name):
+    assert f"`{name}`" in README
+
+
+@pytest.mark.parametrize("option", sorted(o for a in _parser()._actions for o in a.option_strings if o.startswith("--") and o != "--help"))
+def test_every_sandbox_option_is_documented(option):
+    assert f"`{option}" in README
+
+
+def test_the_layout_table_matches_the_tree():
+    section = README.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    rows = [p for cell in re.findall(r"^\| (.+?) \|", section, flags=re.M) for p in re.findall(r"`([^`]+)`", cell)]
+    for path in rows:
+        assert (ROOT / path).exists(), f"README's layout names {path}, which does not exist"
+    top = {p.name for p in (ROOT / "lms_assets").iterdir() if not p.name.startswith(("_", ".")) and p.name != "__pycache__"}
+    named = {r.split("/")[1] for r in rows if r.startswith("lms_assets/") and r.count("/") >= 1}
+    assert top <= named, f"not in README's layout: {sorted(top - named)}"
