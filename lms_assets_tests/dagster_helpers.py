@@ -9,10 +9,11 @@ from lms_assets.defs.partition_ranges import range_tags
 
 
 def materialize(instance: DagsterInstance, *names: str, partition: str | None = None,
-                first: str | None = None, last: str | None = None, raise_on_error: bool = True):
-    from lms_assets.definitions import defs
+                first: str | None = None, last: str | None = None, raise_on_error: bool = True, warehouse=None):
+    """Materialize lms/<names>; `warehouse` (a WarehouseResource) replaces the environment's."""
+    from lms_assets.definitions import build_defs, defs
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = (build_defs(warehouse) if warehouse else defs).resolve_implicit_global_asset_job_def()
     tags = range_tags(first, last or first) if first else {}
     return job.execute_in_process(
         instance=instance, asset_selection=[key(n) for n in names], partition_key=partition, tags=tags,

@@ -20,10 +20,6 @@ def ids(path: Path, table: str) -> list[str]:
     return [r[0] for r in query(path, f"select id from lms.{table} order by id")]
 
 
-def activity_ms_by_id(path: Path) -> dict[str, int]:
-    return dict(query(path, "select id, epoch_ms(date) from lms.activities"))
-
-
 def expected_activities(data: SandboxData, start: datetime, end: datetime) -> dict[str, int]:
     """The sandbox's activities with start <= date < end, as {id: epoch ms}."""
     lo, hi = int(start.timestamp() * 1000), int(end.timestamp() * 1000)

@@ -112,3 +112,15 @@ def test_user_summary_carries_a_daily_chart(lms_env, sandbox, instance):
     svg = base64.b64decode(uri.split(",", 1)[1]).decode()
     assert svg.startswith("<svg") and svg.count("<rect") == 5 + 1  # a bar per day, plus the background
     assert "| 2024-01-05 |" in chart
+
+
+def test_a_warehouse_resource_passed_in_replaces_the_environment(lms_env, sandbox, instance, tmp_path):
+    # issue #11: the warehouse is a resource; a second location (or a test) passes its own
+    from lms_assets.defs.resources import WarehouseResource
+
+    env_db = lms_env(sandbox)
+    own = WarehouseResource(duckdb_path=str(tmp_path / "own.duckdb"), pipelines_dir=str(tmp_path / "own-dlt"))
+    assert materialize(instance, "activities", partition="2024-01-02", warehouse=own).success
+    assert materialize(instance, "user_activity_daily", partition="2024-01-02", warehouse=own).success
+    assert query(tmp_path / "own.duckdb", "SELECT COUNT(*) FROM lms.user_activity_daily")[0][0] > 0
+    assert not env_db.exists()  # nothing went where the environment points
