@@ -16,6 +16,7 @@ import requests
 
 from lms_assets.sandbox.process import free_port
 from lms_assets_tests.cli import ROOT, dagster
+from lms_assets_tests.graphql import graphql, launch_run
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
@@ -51,7 +52,7 @@ def dagster_ui(lms_env, sandbox, tmp_path, dagster_home):
         while True:
             assert proc.poll() is None, (tmp_path / "dagster-dev.log").read_text()[-3000:]
             try:
-                if _graphql(url, "{ assetNodes { id } }")["assetNodes"]:
+                if graphql(url, "{ assetNodes { id } }")["assetNodes"]:
                     break
             except (requests.ConnectionError, KeyError, AssertionError):
                 pass
@@ -68,14 +69,6 @@ def dagster_ui(lms_env, sandbox, tmp_path, dagster_home):
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _graphql(url: str, query: str, variables: dict | None = None) -> dict:
-    r = requests.post(f"{url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30)
-    r.raise_for_status()
-    body = r.json()
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
 def _open_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
         "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -86,7 +79,7 @@ def test_the_ui_shows_the_assets_their_lineage_and_partitions_and_runs_a_materia
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    nodes = _graphql(dagster_ui, """{ assetNodes { assetKey { path } dependencyKeys { path }
+    nodes = graphql(dagster_ui, """{ assetNodes { assetKey { path } dependencyKeys { path }
         isPartitioned partitionKeys } }""")["assetNodes"]
     by_key = {"/".join(n["assetKey"]["path"]): n for n in nodes}
     assert sorted(by_key) == LMS_ASSETS
@@ -117,19 +110,10 @@ def test_the_ui_shows_the_assets_their_lineage_and_partitions_and_runs_a_materia
         page.screenshot(path=str(ARTIFACTS / "activities-partitions.png"))
         browser.close()
 
-    launched = _graphql(dagster_ui, """
-        mutation($params: ExecutionParams!) { launchRun(executionParams: $params) {
-            __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }""",
-        {"params": {
-            "selector": {"repositoryLocationName": "lms_assets", "repositoryName": "__repository__",
-                         "jobName": "__ASSET_JOB", "assetSelection": [{"path": ["lms", "activities"]}]},
-            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2024-01-02"}]},
-        }})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
+    run_id = launch_run(dagster_ui, "__ASSET_JOB", {"dagster/partition": "2024-01-02"}, [["lms", "activities"]])
     deadline = time.monotonic() + 300
     while True:
-        status = _graphql(dagster_ui, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
+        status = graphql(dagster_ui, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
                           {"id": run_id})["runOrError"]["status"]
         if status in ("SUCCESS", "FAILURE", "CANCELED"):
             break
