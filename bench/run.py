@@ -75,11 +75,11 @@ def _verify(db: Path, expected_rows: int, id_range: tuple[str, str]) -> None:
         raise AssertionError(f"wrong load in {db}: {(n, distinct, lo, hi)} != {want}")
 
 
-def _stats(base_url: str, reset: bool = False) -> int:
+def _stats(base_url: str, reset: bool = False) -> dict:
     if reset:
         requests.post(f"{base_url}/_sandbox/reset", timeout=10)
-        return 0
-    return requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()["requests"]
+        return {}
+    return requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()
 
 
 def _env(base_url: str, db: Path, home: Path) -> dict:
@@ -89,16 +89,30 @@ def _env(base_url: str, db: Path, home: Path) -> dict:
             "LMS_PIPELINES_DIR": str(home / "dlt"), "LMS_DESTINATION": "duckdb"}
 
 
-def run_variant(variant: str, base_url: str, rows: int, tmp: Path, start=START, end=END, db=None,
-                id_range: tuple[str, str] | None = None) -> dict:
-    """`variant` may name a page size: `ours@1000` is (c) with perPage 1000 (default 200)."""
+def _knobs(variant: str, rate: float | None) -> tuple[str, dict]:
+    """`NAME[@PER_PAGE][#CONCURRENCY][+rps]` -> (NAME, env): `ours@1000` perPage 1000, `ours#1` one request in
+    flight, `ours+rps` the client-side limit set to the scenario's rate limit."""
+    env = {}
+    if variant.endswith("+rps"):
+        variant = variant[:-4]
+        env["SOURCES__LMS__REQUESTS_PER_SECOND"] = str(rate)
+    variant, _, concurrency = variant.partition("#")
+    if concurrency:
+        env["SOURCES__LMS__MAX_CONCURRENCY"] = concurrency
     variant, _, per_page = variant.partition("@")
-    db = db or tmp / f"{variant}{per_page}.duckdb"
+    env["SOURCES__LMS__PER_PAGE"] = per_page or "200"
+    return variant, env
+
+
+def run_variant(label: str, base_url: str, rows: int, tmp: Path, start=START, end=END, db=None,
+                id_range: tuple[str, str] | None = None, rate: float | None = None) -> dict:
+    variant, knobs = _knobs(label, rate)
+    db = db or tmp / f"{label.replace('#', '_')}.duckdb"
     if db.exists() and variant != "daily":
         db.unlink()
     home = tmp / "home"
     _stats(base_url, reset=True)
-    env = {**_env(base_url, db, home), "SOURCES__LMS__PER_PAGE": per_page or "200"}
+    env = {**_env(base_url, db, home), **knobs}
     if variant == "dagster":
         cmd = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
                "--select", "lms/activities", "--partition-range", f"{FIRST_DAY}...{LAST_DAY}"]
@@ -113,7 +127,11 @@ def run_variant(variant: str, base_url: str, rows: int, tmp: Path, start=START, 
         # every variant timed the same way as (d): the child process's wall time, start-up included;
         # the time inside it, after imports, is kept beside it
         figures.update(inner_seconds=figures["seconds"], seconds=wall)
-    figures["requests"] = _stats(base_url)
+    served = _stats(base_url)
+    figures["requests"] = served["requests"]
+    figures["refused_429"] = served["by_status"].get("429", 0)
+    figures["max_in_flight"] = served.get("max_in_flight")
+    figures["max_per_second"] = served.get("max_per_second")
     if variant == "raw":
         if figures["rows"] != rows:
             raise AssertionError(f"raw download saw {figures['rows']} rows, not {rows}")
@@ -128,7 +146,9 @@ def summarize(samples: list[dict]) -> dict:
     return {
         "median_s": statistics.median(secs), "min_s": min(secs), "max_s": max(secs),
         "peak_rss_mib": max(s["peak_rss_mib"] for s in samples),
-        "requests": samples[-1]["requests"], "samples": samples,
+        "requests": samples[-1]["requests"], "refused_429": samples[-1]["refused_429"],
+        "max_in_flight": samples[-1]["max_in_flight"], "max_per_second": samples[-1]["max_per_second"],
+        "samples": samples,
     }
 
 
@@ -143,11 +163,19 @@ def definitions_load_seconds() -> float:
     return statistics.median(best)
 
 
-def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, daily: bool) -> dict:
-    result: dict = {"activities": rows, "days": DAYS, "variants": {}}
+def _scenario(name: str) -> tuple[list[str], float | None]:
+    """`0ms`, `40ms` (latency per request) or `25rps` (the API's rate limit): sandbox arguments and the rate."""
+    if name.endswith("rps"):
+        return ["--rate-limit", name[:-3]], float(name[:-3])
+    return ["--latency-ms", name.removesuffix("ms")], None
+
+
+def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, daily: bool, scenario: str = "0ms") -> dict:
+    result: dict = {"activities": rows, "days": DAYS, "scenario": scenario, "variants": {}}
+    sandbox_args, rate = _scenario(scenario)
     with tempfile.TemporaryDirectory(prefix="lms-bench-") as tmpdir, sandbox_process(
             "--activities", str(rows), "--days", str(DAYS), "--users", "2000", "--contents", "500",
-            "--fault-rate", "0", "--page-cache-mib", "4096", "--profile", PROFILE, timeout=600) as base_url:
+            "--fault-rate", "0", "--page-cache-mib", "4096", "--profile", PROFILE, *sandbox_args, timeout=600) as base_url:
         tmp = Path(tmpdir)
         id_range = _id_range(rows)
         (tmp / "home").mkdir()
@@ -156,14 +184,15 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
                        env=_env(base_url, tmp / "x.duckdb", tmp / "home"), capture_output=True, check=True)
         # One untimed pass first: the sandbox builds and caches its pages, so every variant reads
         # the API at the same speed (the real API does not get faster on the second read either).
-        run_variant("raw", base_url, rows, tmp)
+        if not rate:  # (a rate-limited warm-up would only cost time: pages are cached by then)
+            run_variant("raw", base_url, rows, tmp)
         for variant in variants:
             if variant == "peer" and rows > peer_max:
                 continue
             samples = []
             for i in range(repeats):
-                samples.append(run_variant(variant, base_url, rows, tmp, id_range=id_range))
-                print(f"  {rows:>9} {variant:<8} run {i + 1}: {samples[-1]['seconds']:7.2f} s", flush=True)
+                samples.append(run_variant(variant, base_url, rows, tmp, id_range=id_range, rate=rate))
+                print(f"  {rows:>9} {scenario:>6} {variant:<10} run {i + 1}: {samples[-1]['seconds']:7.2f} s", flush=True)
             result["variants"][variant] = summarize(samples)
         if daily:
             one_day = ("2024-01-15T00:00:00+00:00", "2024-01-16T00:00:00+00:00")
@@ -188,12 +217,14 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
 
 
 def print_table(results: list[dict], definitions_s: float) -> None:
-    print(f"\n{'activities':>10} {'variant':<10} {'median s':>9} {'spread s':>13} {'rows/s':>10} {'peak MiB':>9} {'requests':>9}")
+    print(f"\n{'activities':>10} {'api':>6} {'variant':<10} {'median s':>9} {'spread s':>13} {'rows/s':>10} "
+          f"{'peak MiB':>9} {'requests':>9} {'429s':>6} {'in flight':>9} {'max/s':>6}")
     for r in results:
         for name, v in r["variants"].items():
             spread = f"{v['min_s']:.2f}-{v['max_s']:.2f}"
-            print(f"{r['activities']:>10} {name:<10} {v['median_s']:>9.2f} {spread:>13} "
-                  f"{r['activities'] / v['median_s']:>10.0f} {v['peak_rss_mib']:>9.0f} {v['requests']:>9}")
+            print(f"{r['activities']:>10} {r['scenario']:>6} {name:<10} {v['median_s']:>9.2f} {spread:>13} "
+                  f"{r['activities'] / v['median_s']:>10.0f} {v['peak_rss_mib']:>9.0f} {v['requests']:>9} "
+                  f"{v['refused_429']:>6} {v['max_in_flight']!s:>9} {v['max_per_second']!s:>6}")
         ratios = ", ".join(f"{k} = {x:.2f}" for k, x in r["ratios"].items() if x is not None)
         print(f"{'':>10} ratios: {ratios}")
         if "daily_run" in r:
@@ -207,7 +238,10 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--volumes", default="200000", help="activity volumes, comma separated (e.g. 200000,1000000,2000000)")
     p.add_argument("--variants", default="raw,peer,ours,dagster,raw@1000,ours@1000",
-                   help="raw, peer, ours, dagster; NAME@N runs it with perPage N (default 200)")
+                   help="raw, peer, ours, dagster; NAME@N with perPage N (default 200), NAME#N with N requests in "
+                        "flight, NAME+rps with the client-side limit set to the scenario's rate")
+    p.add_argument("--scenarios", default="0ms",
+                   help="the API: latency per request (0ms, 40ms) or a rate limit (25rps), comma separated")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--peer-max", type=int, default=200_000, help="skip the slow peer above this volume")
     p.add_argument("--daily", action="store_true", help="also time a one-day run on an empty and a full warehouse")
@@ -215,9 +249,10 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results = []
     for rows in (int(v) for v in args.volumes.split(",")):
-        r = bench_volume(rows, args.variants.split(","), args.repeats, args.peer_max, args.daily)
-        (RESULTS / f"bench-{rows}.json").write_text(json.dumps(r, indent=2, default=str))
-        results.append(r)
+        for scenario in args.scenarios.split(","):
+            r = bench_volume(rows, args.variants.split(","), args.repeats, args.peer_max, args.daily, scenario)
+            (RESULTS / f"bench-{rows}-{scenario}.json").write_text(json.dumps(r, indent=2, default=str))
+            results.append(r)
     defs_s = definitions_load_seconds()
     (RESULTS / "definitions.json").write_text(json.dumps({"definitions_load_s": defs_s}))
     print_table(results, defs_s)

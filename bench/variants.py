@@ -30,6 +30,9 @@ def raw(base_url: str, start: str, end: str, db: str) -> dict:
     while True:
         r = session.get(f"{base_url}/v1/activities", params={
             "page": page, "perPage": per_page, "timestampFrom": start, "timestampTo": end})
+        if r.status_code == 429:  # a rate-limited API: wait as told, then the same page again
+            time.sleep(float(r.headers.get("Retry-After", "1")))
+            continue
         r.raise_for_status()
         body = orjson.loads(r.content)
         batch = body["results"]

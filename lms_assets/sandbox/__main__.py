@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="how timestampFrom/timestampTo are read: from <= date <= to, or from < date < to")
     p.add_argument("--strict-timestamps", action="store_true",
                    help="answer 400 to bounds not written YYYY-MM-DD hh:mm:ss")
+    p.add_argument("--rate-limit", type=float, default=None,
+                   help="requests per second the API accepts; more get 429 with Retry-After: 1")
     p.add_argument("--drift", type=int, default=0,
                    help="insert a record before page 2 of a listing is served, up to N per endpoint")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
         latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
         page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
-        drift=args.drift,
+        drift=args.drift, rate_limit=args.rate_limit,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)

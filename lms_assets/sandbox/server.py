@@ -12,7 +12,7 @@ import hmac
 import random
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -54,6 +54,8 @@ class SandboxOptions:
     # Records inserted while a listing is read: one before page 2 of a listing is served, up
     # to this many per endpoint. The new record lands at the front and pushes one onto the next page.
     drift: int = 0
+    # The API's rate limit: requests beyond this many in the last second get a 429 with Retry-After.
+    rate_limit: float | None = None
 
 
 BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total",
@@ -69,6 +71,9 @@ class SandboxStats:
 
     by_status: Counter = field(default_factory=Counter)
     by_path: Counter = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
+    arrivals: list = field(default_factory=list)  # monotonic arrival time of every API request
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, path: str, status: int) -> None:
@@ -76,18 +81,46 @@ class SandboxStats:
             self.by_status[str(status)] += 1
             self.by_path[f"{path} {status}"] += 1
 
+    def arrived(self) -> float:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            now = time.monotonic()
+            self.arrivals.append(now)
+            return now
+
+    def left(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
+    def max_per_second(self) -> int:
+        """The most requests that arrived within any one second."""
+        with self.lock:
+            times = sorted(self.arrivals)
+        most, lo = 0, 0
+        for hi, t in enumerate(times):
+            while t - times[lo] >= 1.0:
+                lo += 1
+            most = max(most, hi - lo + 1)
+        return most
+
     def snapshot(self) -> dict:
         with self.lock:
-            return {
+            snap = {
                 "requests": sum(self.by_status.values()),
                 "by_status": dict(self.by_status),
                 "by_path": dict(self.by_path),
+                "max_in_flight": self.max_in_flight,
             }
+        snap["max_per_second"] = self.max_per_second()
+        return snap
 
     def reset(self) -> None:
         with self.lock:
             self.by_status.clear()
             self.by_path.clear()
+            self.max_in_flight = 0
+            self.arrivals.clear()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -150,6 +183,21 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path not in ("/v1/contents", "/v1/users", "/v1/activities"):
             self._error(404, f"no such endpoint {path}", path)
+            return
+        arrived = srv.stats.arrived()
+        try:
+            self._api(url, path, arrived)
+        finally:
+            srv.stats.left()
+
+    def _api(self, url, path: str, arrived: float) -> None:
+        srv = self.server
+        if srv.over_rate(arrived):
+            if srv.data.realistic:
+                self._error(429, "rate_limit_exceeded", path, {"Retry-After": "1"})
+            else:
+                srv.stats.count(path, 429)
+                self._send(429, b'{"error": "rate limited"}', headers={"Retry-After": "1"})
             return
         if srv.options.latency_ms:
             time.sleep(srv.options.latency_ms / 1000)
@@ -294,7 +342,20 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._cache_bytes = 0
         self._cache_lock = threading.Lock()
         self.inserted: dict[str, list[tuple[int | None, dict]]] = {}  # (instant, record) added by --drift
+        self._window: deque[float] = deque()  # arrivals of the last second, for --rate-limit
+        self._window_lock = threading.Lock()
         self._drift_lock = threading.Lock()
+
+    def over_rate(self, arrived: float) -> bool:
+        """Whether this arrival is one more than `rate_limit` within the last second (it counts either way)."""
+        limit = self.options.rate_limit
+        if not limit:
+            return False
+        with self._window_lock:
+            while self._window and arrived - self._window[0] >= 1.0:
+                self._window.popleft()
+            self._window.append(arrived)
+            return len(self._window) > limit
 
     def envelope(self, records: list[dict], page: int, per_page: int, total: int) -> dict:
         """A list answer: the real API's `pagination` object, or the seed's flat totals."""

@@ -24,6 +24,8 @@ def with_load_metadata(load: Load) -> Iterator[MaterializeResult]:
     added = new_columns(load.load_info)
     shared: dict[str, Any] = {
         "pages_fetched": MetadataValue.int(load.stats.total_pages),
+        "requests": MetadataValue.int(load.stats.requests),
+        "peak_requests_in_flight": MetadataValue.int(load.stats.throttle.peak_in_flight if load.stats.throttle else 0),
         "retries": MetadataValue.int(load.stats.total_retries),
         "listing_rereads": MetadataValue.int(load.stats.total_rereads),
         "dlt_load_ids": MetadataValue.text(",".join(load.load_ids)),

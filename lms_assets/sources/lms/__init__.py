@@ -31,6 +31,7 @@ from lms_assets.sources.lms.helpers import (
 from lms_assets.sources.lms.listing import ListingReader
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
 from lms_assets.sources.lms.shape import RecordShaper
+from lms_assets.sources.lms.throttle import Throttle
 
 
 # A column that changes type fails the load with a clear error instead of growing a variant
@@ -46,6 +47,8 @@ def lms_source(
     per_page: int = settings.DEFAULT_PER_PAGE,
     timestamp_format: str = settings.DEFAULT_TIMESTAMP_FORMAT,
     max_listing_reads: int = settings.MAX_LISTING_READS,
+    max_concurrency: int = settings.DEFAULT_MAX_CONCURRENCY,
+    requests_per_second: Optional[float] = None,
     max_attempts: int = 12,
     backoff_factor: float = 1.0,
     max_retry_delay: float = 60.0,
@@ -67,6 +70,12 @@ def lms_source(
     if int(max_listing_reads) < 1:
         raise LmsConfigError(f"sources.lms.max_listing_reads is {max_listing_reads}: set it to 1 or more "
                              "(env SOURCES__LMS__MAX_LISTING_READS).")
+    if int(max_concurrency) < 1:
+        raise LmsConfigError(f"sources.lms.max_concurrency is {max_concurrency}: set it to 1 or more "
+                             "(env SOURCES__LMS__MAX_CONCURRENCY), the requests one run keeps in flight.")
+    if requests_per_second is not None and float(requests_per_second) <= 0:
+        raise LmsConfigError(f"sources.lms.requests_per_second is {requests_per_second}: set it above 0, or leave it "
+                             "unset for no client-side limit (env SOURCES__LMS__REQUESTS_PER_SECOND).")
     _check_format(timestamp_format)
     history_start = parse_start_date(start_date)
     start = as_utc(window_start) if window_start else history_start
@@ -76,12 +85,16 @@ def lms_source(
 
     quiet_kept_hints_notice()
     session = make_session(max_attempts, backoff_factor, max_retry_delay, request_timeout)
+    throttle = Throttle(int(max_concurrency), float(requests_per_second) if requests_per_second else None, max_retry_delay)
+    throttle.install(session)
+    if request_stats is not None:
+        request_stats.throttle = throttle
     # Hooks run on every attempt, before dlt's retry decides: count first, then check; a
     # retryable status that survives every attempt is raised last.
     hooks = ([request_stats] if request_stats is not None else []) + [check_response, _raise_for_status]
     client = RESTClient(base_url=base_url, auth=HttpBasicAuth(username, password), session=session,
                         data_selector=settings.DATA_SELECTOR)
-    reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats)
+    reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats, int(max_concurrency))
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
     return [
         _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader),

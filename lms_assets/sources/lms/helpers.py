@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -55,13 +56,18 @@ class RequestStats:
     pages: Counter = field(default_factory=Counter)
     retried: Counter = field(default_factory=Counter)
     rereads: Counter = field(default_factory=Counter)
+    requests: int = 0
+    throttle: Any = None  # the run's Throttle: peak requests in flight, 429s seen
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
         path = urlsplit(response.url).path
-        if response.status_code == 200:
-            self.pages[path] += 1
-        elif response.status_code in RETRYABLE:
-            self.retried[str(response.status_code)] += 1
+        with self.lock:  # pages arrive on several threads
+            self.requests += 1
+            if response.status_code == 200:
+                self.pages[path] += 1
+            elif response.status_code in RETRYABLE:
+                self.retried[str(response.status_code)] += 1
         return response
 
     @property

@@ -11,12 +11,15 @@ discarded read already yielded is overwritten, never duplicated.
 from __future__ import annotations
 
 import logging
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
+from dlt.sources.helpers.rest_client.client import PageData
+from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator, SinglePagePaginator
 from requests import Response
 
 from lms_assets.sources.lms import settings
@@ -46,8 +49,9 @@ class TotalPagesPaginator(PageNumberPaginator):
     Without totals an empty request per listing is the price of never losing a last page.
     """
 
-    def __init__(self) -> None:
-        super().__init__(base_page=1, page_param=settings.PAGE_PARAM, total_path=None, stop_after_empty_page=True)
+    def __init__(self, first_page: int = 1) -> None:
+        super().__init__(base_page=1, page=first_page, page_param=settings.PAGE_PARAM, total_path=None,
+                         stop_after_empty_page=True)
 
     def update_state(self, response: Response, data: Optional[list[Any]] = None) -> None:
         super().update_state(response, data)
@@ -88,11 +92,48 @@ class _Consistency:
 
 
 class ListingReader:
-    """Pages through listings of one API with one client, checking each read is whole."""
+    """Pages through listings of one API with one client, checking each read is whole.
+
+    When the first page names `totalPages`, pages 2..N are fetched `max_concurrency` at a time
+    (the throttle on the client's session keeps the whole run within its limits) and handed on in
+    page order, so at most that many pages are held and the checks below see them in sequence.
+    """
 
     def __init__(self, client: RESTClient, hooks: list, per_page: int, max_reads: int,
-                 stats: Optional[RequestStats] = None):
+                 stats: Optional[RequestStats] = None, max_concurrency: int = 1):
         self.client, self.hooks, self.per_page, self.max_reads, self.stats = client, hooks, per_page, max_reads, stats
+        self.max_concurrency = max(1, int(max_concurrency))
+
+    def _page(self, path: str, query: dict, page: int) -> PageData:
+        pages = self.client.paginate(path, params={**query, settings.PAGE_PARAM: page}, paginator=SinglePagePaginator(),
+                                     hooks={"response": self.hooks}, data_selector=RESULTS)
+        return next(iter(pages))
+
+    def _pages(self, path: str, query: dict) -> Iterator[PageData]:
+        first = self._page(path, query, 1)
+        yield first
+        total_pages = _int(pagination(first.response).get("totalPages"))
+        if total_pages is None:  # no totals: on to the first empty page, one page after another
+            if first:
+                yield from self.client.paginate(path, params=query, paginator=TotalPagesPaginator(first_page=2),
+                                                hooks={"response": self.hooks}, data_selector=RESULTS)
+            return
+        if self.max_concurrency == 1 or total_pages <= 2:
+            for page in range(2, total_pages + 1):
+                yield self._page(path, query, page)
+            return
+        pending: deque[Future] = deque()
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-page") as pool:
+            try:
+                page = 2
+                while page <= total_pages or pending:
+                    while page <= total_pages and len(pending) < self.max_concurrency:
+                        pending.append(pool.submit(self._page, path, query, page))
+                        page += 1
+                    yield pending.popleft().result()
+            finally:  # a read abandoned (moved listing, failure): nothing more is asked
+                for future in pending:
+                    future.cancel()
 
     def read(self, path: str, params: Optional[dict] = None, what: Optional[str] = None) -> Iterator[list[dict]]:
         """Yield the pages of `path`; re-read when the listing moved, fail after `max_reads`."""
@@ -101,8 +142,7 @@ class ListingReader:
         for attempt in range(1, self.max_reads + 1):
             check = _Consistency()
             problem = None
-            for page in self.client.paginate(path, params=query, paginator=TotalPagesPaginator(),
-                                             hooks={"response": self.hooks}, data_selector=RESULTS):
+            for page in self._pages(path, query):
                 problem = check.see(page.response, page)
                 if problem:
                     break

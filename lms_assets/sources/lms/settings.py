@@ -31,6 +31,7 @@ DOCUMENTED_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 # exclusive) cover it; the rows are trimmed back to [start, end) as instants.
 BOUND_MARGIN = timedelta(seconds=1)
 MAX_LISTING_READS = 3  # reads of a listing that changed while it was paged, before failing
+DEFAULT_MAX_CONCURRENCY = 8  # requests one run keeps in flight
 ARROW_BATCH_ROWS = 10_000  # activities per Arrow table handed to dlt
 
 # Documented fields as the API names them, with the dlt type each lands as. Nested values are

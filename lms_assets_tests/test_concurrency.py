@@ -1,0 +1,97 @@
+"""Pages read concurrently within the run's limits: exact, bounded, throttled together (issue #12)."""
+
+from __future__ import annotations
+
+import pytest
+from dlt.pipeline.exceptions import PipelineStepFailed
+
+from lms_assets.sandbox import SandboxOptions
+from lms_assets.sources.lms import RequestStats, lms_source
+from lms_assets.sources.lms.helpers import LmsConfigError
+from lms_assets.warehouse import make_pipeline
+from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
+from lms_assets_tests.helpers import expected_activities, ids, query, row_count, utc
+
+WINDOW = dict(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6))
+DATA = dict(profile="realistic", activities=6_000, days=5)  # 30 pages of activities at 200
+
+
+def _load(**kwargs) -> RequestStats:
+    stats = RequestStats()
+    make_pipeline("lms_test").run(lms_source(request_stats=stats, **WINDOW, **kwargs))
+    return stats
+
+
+def _assert_exact(db, sb) -> None:
+    assert dict(query(db, "select id, epoch_ms(date) from lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 6))
+    assert ids(db, "users") == sorted(sb.data.user(i)["id"] for i in range(sb.data.users))
+    assert query(db, "select count(*) - count(distinct id) from lms.activities")[0][0] == 0
+
+
+@pytest.mark.parametrize("fault_rate", [0.0, 0.2], ids=["no-faults", "20pct-faults"])
+@pytest.mark.parametrize("concurrency", [1, 8])
+def test_exact_with_one_or_eight_requests_in_flight(lms_env, make_sandbox, concurrency, fault_rate):
+    sb = make_sandbox(SandboxOptions(latency_ms=5, fault_rate=fault_rate, retry_after=(0,)), **DATA)
+    db = lms_env(sb)
+    stats = _load(max_concurrency=concurrency)
+    _assert_exact(db, sb)
+    served = sb.stats.snapshot()
+    if concurrency == 1:
+        assert served["max_in_flight"] == 1
+    else:
+        assert served["max_in_flight"] > 1  # requests really overlapped
+    assert served["max_in_flight"] <= concurrency
+    if not fault_rate:  # with totals: ceil(rows / perPage) per listing, nothing more
+        rows = len(sb.data.activity_range(int(utc(2023, 12, 31, 23, 59, 59).timestamp() * 1000),
+                                          int(utc(2024, 1, 6, 0, 0, 1).timestamp() * 1000)))
+        assert served["by_path"]["/v1/activities 200"] == -(-rows // 200)
+    assert stats.requests == served["requests"]
+
+
+def test_requests_per_second_is_never_exceeded_across_threads(lms_env, make_sandbox, monkeypatch):
+    sb = make_sandbox(**DATA)
+    db = lms_env(sb)
+    monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "100")  # 60+ requests: several seconds at 20/s
+    monkeypatch.setenv("SOURCES__LMS__REQUESTS_PER_SECOND", "20")
+    _load(max_concurrency=8)
+    _assert_exact(db, sb)
+    served = sb.stats.snapshot()
+    assert served["requests"] > 60
+    assert served["max_per_second"] <= 20
+
+
+def test_a_rate_limited_api_slows_the_whole_run_without_losing_a_row(lms_env, make_sandbox):
+    sb = make_sandbox(SandboxOptions(rate_limit=15), **DATA)
+    db = lms_env(sb)
+    stats = _load(max_concurrency=8)
+    _assert_exact(db, sb)
+    refused = sb.stats.snapshot()["by_status"].get("429", 0)
+    assert refused > 0 and stats.throttle.refusals == refused  # every refusal reached the shared throttle
+    assert stats.throttle.limit < 8 or stats.throttle.refusals < 3  # it backed off its concurrency
+
+
+def test_a_page_that_fails_among_concurrent_pages_leaves_nothing_half_written(lms_env, make_sandbox):
+    sb = make_sandbox(SandboxOptions(break_mode="not-json", break_path="/v1/activities", break_page=7,
+                                     latency_ms=5), **DATA)
+    db = lms_env(sb)
+    with pytest.raises(PipelineStepFailed) as err:
+        _load(max_concurrency=8)
+    assert "/v1/activities (page 7) answered 200 with a body that is not JSON" in str(err.value)
+    for table in ("users", "content", "activities"):
+        assert row_count(db, table) == 0
+
+
+def test_a_concurrency_below_one_is_refused(lms_env, sandbox):
+    lms_env(sandbox)
+    with pytest.raises(LmsConfigError, match="sources.lms.max_concurrency is 0"):
+        lms_source(max_concurrency=0)
+
+
+def test_a_dagster_run_reports_its_requests_and_how_many_were_in_flight(lms_env, make_sandbox, instance):
+    sb = make_sandbox(SandboxOptions(latency_ms=5), **DATA)
+    lms_env(sb)
+    result = materialize(instance, "activities", first="2024-01-01", last="2024-01-05")
+    meta = materialization_metadata(result, "activities")
+    assert meta["requests"] == sb.stats.snapshot()["requests"]
+    assert 1 < meta["peak_requests_in_flight"] <= 8  # the default sources.lms.max_concurrency
