@@ -2,25 +2,33 @@
 
 dlt's retrying session retries a request on its own thread; with pages read concurrently a 429
 must slow the whole run, not only the thread that got it. Every attempt (dlt's retries included)
-passes through one `Throttle`: at most `max_concurrency` in flight (halved on a 429, grown back
-by one after as many successes as the current limit), starts spaced to stay under
-`requests_per_second`, and a `Retry-After` honoured by every thread. dlt has nothing of the kind
-for a single client (its parallelism is per resource), hence our own.
+passes through one `Throttle`:
+- at most `max_concurrency` in flight, halved on a 429 and grown back by one after as many
+  successes as the current limit;
+- at most `requests_per_second` sends in any sliding window a little longer than a second (a
+  request can leave a few milliseconds after its turn; the API counts arrivals);
+- a `Retry-After` pauses every thread, and without a configured rate the run learns one: the sends
+  that succeeded in the second before a 429 become its rate (when there were at least five: a
+  stray 429 of a flaky API teaches nothing), raised by half after two seconds without a refusal. A
+  rate-limited API then refuses a few requests, not a storm of them.
+dlt has nothing of the kind for a single client (its parallelism is across resources), hence our own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
+from collections import deque
 from typing import Any, Iterator, Optional
 
 from requests import Response, Session
 from requests.adapters import HTTPAdapter
 
-# Starts are spaced a little wider than 1/rate: requests leave in order but can arrive closer
-# together than they left, and the API counts arrivals.
-RATE_MARGIN = 1.05
+WINDOW_MARGIN = 1.05  # the rate's window is 5% longer than a second
+PROBE_AFTER_S = 2.0  # a learned rate is raised by half after this long without a 429
+LEARN_FROM = 5  # sends in the second before a 429 needed to take it as the API's rate
 
 
 class Throttle:
@@ -28,30 +36,53 @@ class Throttle:
                  max_retry_delay: float = 60.0):
         self.max = max(1, int(max_concurrency))
         self.limit = self.max
-        self.spacing = RATE_MARGIN / float(requests_per_second) if requests_per_second else 0.0
+        self.rate = float(requests_per_second) if requests_per_second else None  # configured
+        self.learned: Optional[float] = None  # from the API's refusals, when no rate is configured
         self.max_retry_delay = max_retry_delay
         self.in_flight = 0
         self.peak_in_flight = 0
         self.refusals = 0
         self._successes = 0
-        self._next_start = 0.0
+        self._last_refusal = 0.0
+        self._sent: deque[float] = deque()
         self._paused_until = 0.0
         self._cond = threading.Condition()
+
+    def _window(self) -> tuple[int, float] | None:
+        """(sends allowed, seconds) of the rate in force, if any."""
+        rate = min(r for r in (self.rate, self.learned) if r) if (self.rate or self.learned) else None
+        if not rate:
+            return None
+        count = max(1, math.floor(rate))
+        return count, count / rate * WINDOW_MARGIN
+
+    def _wait_s(self, now: float) -> float:
+        """0 when a request may leave now, else how long to wait."""
+        if now < self._paused_until:
+            return self._paused_until - now
+        if self.in_flight >= self.limit:
+            return 0.05  # woken earlier by a request that finishes
+        window = self._window()
+        if window:
+            count, seconds = window
+            while self._sent and now - self._sent[0] >= seconds:
+                self._sent.popleft()
+            if len(self._sent) >= count:
+                return seconds - (now - self._sent[0])
+        return 0.0
 
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
         with self._cond:
-            while True:
-                now = time.monotonic()
-                if self.in_flight < self.limit and now >= self._paused_until:
-                    break
-                self._cond.wait(timeout=max(self._paused_until - now, 0.01))
+            while (wait := self._wait_s(time.monotonic())) > 0:
+                self._cond.wait(timeout=wait)
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            start = max(now, self._next_start)
-            self._next_start = start + self.spacing
-        if start > now:
-            time.sleep(start - now)
+            now = time.monotonic()
+            self._sent.append(now)
+            keep = max(2.0, (self._window() or (0, 0.0))[1])
+            while now - self._sent[0] > keep:
+                self._sent.popleft()
         try:
             yield
         finally:
@@ -61,18 +92,27 @@ class Throttle:
 
     def answered(self, response: Response) -> None:
         with self._cond:
+            now = time.monotonic()
             if response.status_code == 429:
                 self.refusals += 1
                 self.limit = max(1, self.limit // 2)
                 self._successes = 0
+                self._last_refusal = now
+                if not self.rate:  # what got through in the last second is what the API allows
+                    recent = sum(1 for t in self._sent if now - t < 1.0) - 1
+                    if recent >= LEARN_FROM:
+                        self.learned = float(recent)
                 wait = _retry_after(response)
                 if wait:
-                    self._paused_until = max(self._paused_until, time.monotonic() + min(wait, self.max_retry_delay))
+                    self._paused_until = max(self._paused_until, now + min(wait, self.max_retry_delay))
             elif response.status_code < 400:
                 self._successes += 1
                 if self.limit < self.max and self._successes >= self.limit:
                     self.limit += 1
                     self._successes = 0
+                if self.learned and now - self._last_refusal >= PROBE_AFTER_S:
+                    self.learned *= 1.5
+                    self._last_refusal = now
             self._cond.notify_all()
 
     def install(self, session: Session) -> Session:
