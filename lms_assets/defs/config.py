@@ -36,28 +36,20 @@ def start_date() -> str:
     return parse_start_date(value).date().isoformat()
 
 
-def env_int(name: str, default: int) -> int:
+def env_number(name: str, default: int | float):
+    """`name` from the environment, of `default`'s type; one sentence when it is not a number."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        return type(default)(raw)
     except ValueError:
-        raise ValueError(f"{name} is {raw!r}: set it to a whole number (default {default}).") from None
-
-
-def env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ValueError(f"{name} is {raw!r}: set it to a number such as {default}.") from None
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"{name} is {raw!r}: set it to {kind} (default {default}).") from None
 
 
 def activity_lookback_days() -> int:
-    return env_int("LMS_ACTIVITY_LOOKBACK_DAYS", 2)
+    return env_number("LMS_ACTIVITY_LOOKBACK_DAYS", 2)
 
 
 def dimensions_cron() -> str:
@@ -69,8 +61,8 @@ def activities_cron() -> str:
 
 
 def unknown_user_warn_share() -> float:
-    return env_float("LMS_UNKNOWN_USER_WARN_SHARE", 0.05)
+    return env_number("LMS_UNKNOWN_USER_WARN_SHARE", 0.05)
 
 
 def progress_every_s() -> float:
-    return env_float("LMS_PROGRESS_EVERY_S", 10.0)
+    return env_number("LMS_PROGRESS_EVERY_S", 10.0)

@@ -185,19 +185,22 @@ class SandboxData:
             "updatedAt": _iso(created + 3 * DAY_MS),
         }
 
+    def _actor(self, i: int, h: int) -> str | None:
+        """The user of activity `i`: null for a share, a user the API no longer lists for another."""
+        r = ((h >> 8) % 10_000) / 10_000
+        if r < self.null_user_share:
+            return None
+        if r < self.null_user_share + self.unknown_user_share:
+            return self.unknown_user_id(i)
+        return self.user_id((h >> 24) % self.users)
+
     def activity(self, i: int, ms: int | None = None) -> dict:
         """Activity `i`; `ms` overrides its instant (records the sandbox inserts while a listing is read)."""
         if self.realistic:
             return self._api_activity(i, self.activity_ms[i] if ms is None else ms)
         h = _mix(self.seed, "a", i)
         kind = ACTIVITY_TYPES[h % len(ACTIVITY_TYPES)]
-        r = ((h >> 8) % 10_000) / 10_000
-        if r < self.null_user_share:
-            user = None
-        elif r < self.null_user_share + self.unknown_user_share:
-            user = self.unknown_user_id(i)
-        else:
-            user = self.user_id((h >> 24) % self.users)
+        user = self._actor(i, h)
         content = None if (h >> 40) % 20 == 0 else self.content_id((h >> 44) % self.contents)
         if kind == "viewed":
             data = {"progress": ((h >> 50) % 101) / 100}
@@ -309,13 +312,7 @@ class SandboxData:
     def _api_activity(self, i: int, ms: int) -> dict:
         h = _mix(self.seed, "a", i)
         kind = API_ACTIVITY_TYPES[h % len(API_ACTIVITY_TYPES)]
-        r = ((h >> 8) % 10_000) / 10_000
-        if r < self.null_user_share:
-            user = None
-        elif r < self.null_user_share + self.unknown_user_share:
-            user = self.unknown_user_id(i)
-        else:
-            user = self.user_id((h >> 24) % self.users)
+        user = self._actor(i, h)
         content = None if (h >> 40) % 20 == 0 else (h >> 44) % self.contents
         as_text = (h >> 62) & 1  # numbers in `data` sometimes arrive as strings
         if kind in ("completed", "passed"):
