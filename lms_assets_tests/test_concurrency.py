@@ -29,7 +29,10 @@ def _assert_exact(db, sb) -> None:
     assert query(db, "select count(*) - count(distinct id) from lms.activities")[0][0] == 0
 
 
-@pytest.mark.parametrize("fault_rate", [0.0, 0.2], ids=["no-faults", "20pct-faults"])
+@pytest.mark.parametrize("fault_rate", [
+    pytest.param(0.0, id="no-faults"),
+    pytest.param(0.2, id="20pct-faults", marks=pytest.mark.slow),  # retries with backoff: the full suite's
+])
 @pytest.mark.parametrize("concurrency", [1, 8])
 def test_exact_with_one_or_eight_requests_in_flight(lms_env, make_sandbox, concurrency, fault_rate):
     sb = make_sandbox(SandboxOptions(latency_ms=5, fault_rate=fault_rate, retry_after=(0,)), **DATA)
@@ -88,6 +91,7 @@ def test_a_concurrency_below_one_is_refused(lms_env, sandbox):
         lms_source(max_concurrency=0)
 
 
+@pytest.mark.slow  # a Dagster run
 def test_a_dagster_run_reports_its_requests_and_how_many_were_in_flight(lms_env, make_sandbox, instance):
     sb = make_sandbox(SandboxOptions(latency_ms=5), **DATA)
     lms_env(sb)
