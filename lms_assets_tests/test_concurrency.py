@@ -52,6 +52,7 @@ def test_exact_with_one_or_eight_requests_in_flight(lms_env, make_sandbox, concu
     assert stats.requests == served["requests"]
 
 
+@pytest.mark.slow  # seconds of waiting or several runs: the full suite's
 def test_requests_per_second_is_never_exceeded_across_threads(lms_env, make_sandbox, monkeypatch):
     sb = make_sandbox(**DATA)
     db = lms_env(sb)
@@ -64,6 +65,7 @@ def test_requests_per_second_is_never_exceeded_across_threads(lms_env, make_sand
     assert served["max_per_second"] <= 20
 
 
+@pytest.mark.slow  # seconds of waiting or several runs: the full suite's
 def test_a_rate_limited_api_slows_the_whole_run_without_losing_a_row(lms_env, make_sandbox):
     sb = make_sandbox(SandboxOptions(rate_limit=15), **DATA)
     db = lms_env(sb)

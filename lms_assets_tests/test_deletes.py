@@ -33,6 +33,7 @@ def test_deleted_records_are_marked_not_dropped(lms_env, make_sandbox, instance)
     assert query(db, "SELECT COUNT(*) FROM lms.users WHERE is_deleted")[0][0] == 0
 
 
+@pytest.mark.slow  # seconds of waiting or several runs: the full suite's
 def test_users_the_api_flags_deleted_are_deleted_and_not_active_learners(lms_env, real_sandbox, instance):
     db = lms_env(real_sandbox)
     data = real_sandbox.data

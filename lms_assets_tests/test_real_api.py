@@ -80,6 +80,7 @@ def test_types_numbers_nested_and_no_child_tables(lms_env, real_sandbox):
     assert None in ranks and {} in ranks and any(r for r in ranks)
 
 
+@pytest.mark.slow  # seconds of waiting or several runs: the full suite's
 def test_the_users_load_succeeds_through_dagster_on_its_first_run(lms_env, real_sandbox, instance):
     # the users load that "can never succeed": bigint from `0`, then `0.85` refused by the contract
     db = lms_env(real_sandbox)

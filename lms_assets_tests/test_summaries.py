@@ -100,6 +100,7 @@ def test_user_summary_has_one_row_per_user_with_independent_values(lms_env, sand
     assert "| user_id |" in materialization_metadata(result, "user_activity_summary")["top_users"]
 
 
+@pytest.mark.slow  # seconds of waiting or several runs: the full suite's
 def test_user_summary_carries_a_daily_chart(lms_env, sandbox, instance):
     """Issue #7: a chart of daily active users and activities per day, as markdown with an SVG image."""
     import base64
