@@ -7,7 +7,6 @@ everything the location contains. `build_defs` lets a test or a second location 
 """
 
 from dagster import Definitions, in_process_executor
-from dagster_dlt import DagsterDltResource
 
 from lms_assets.defs import automation, ingestion, summaries
 from lms_assets.defs.resources import WarehouseResource
@@ -20,7 +19,7 @@ def build_defs(warehouse: WarehouseResource | None = None) -> Definitions:
         jobs=automation.JOBS,
         schedules=automation.SCHEDULES,
         sensors=automation.SENSORS,
-        resources={"dlt": DagsterDltResource(), "warehouse": warehouse or WarehouseResource()},
+        resources={"warehouse": warehouse or WarehouseResource()},
         # One process per run: a run here is one load plus a few SQL checks, and a subprocess per step
         # costs ~3 s each on two cores (measured in bench/). Parallelism is across runs (the pool).
         executor=in_process_executor,

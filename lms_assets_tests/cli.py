@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).parent.parent
 BIN = Path(sys.executable).parent
@@ -33,3 +37,36 @@ def materialize_cli(home: Path, *args: str, **popen: object) -> subprocess.Popen
 def finish(proc: subprocess.Popen, timeout: float = 600) -> tuple[int, str]:
     out, _ = proc.communicate(timeout=timeout)
     return proc.returncode, out or ""
+
+
+@contextlib.contextmanager
+def dagster_dev(home: Path, log: Path) -> Iterator[str]:
+    """`dagster dev` (webserver, daemon, code server) with DAGSTER_HOME=home; yields the webserver's URL once
+    the code location has loaded."""
+    import requests
+
+    from lms_assets.sandbox.process import free_port
+    from lms_assets_tests.graphql import graphql
+
+    port = free_port()
+    proc = dagster(home, "dev", "-h", "127.0.0.1", "-p", str(port), start_new_session=True,
+                   stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                if graphql(url, "{ assetNodes { id } }")["assetNodes"]:
+                    break
+            except (requests.ConnectionError, KeyError, AssertionError):
+                pass
+            assert time.monotonic() < deadline, "dagster dev did not load the code location in 180 s"
+            time.sleep(1)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -22,6 +22,28 @@ def materialize(instance: DagsterInstance, *names: str, partition: str | None = 
     )
 
 
+def activities_job():
+    """lms/activities as a job without the shipped jobs' step retries (30 s apart), reconstructable:
+    what `execute_job` and "re-execute from failure" need."""
+    from dagster import Definitions, define_asset_job
+
+    from lms_assets.definitions import defs
+
+    job = define_asset_job("lms_activities_once", selection=[key("activities")])
+    return Definitions.merge(defs, Definitions(jobs=[job])).resolve_job_def(job.name)
+
+
+def run_range(instance: DagsterInstance, first: str, last: str, reexecute_from: str | None = None):
+    """A range run of lms/activities through `execute_job`; with `reexecute_from`, "re-execute from failure" of that run."""
+    from dagster import ReexecutionOptions, execute_job, reconstructable
+
+    options = ReexecutionOptions.from_failure(reexecute_from, instance) if reexecute_from else None
+    # the parent's range tags go with the retry, as the UI's "re-execute" and run retries carry them
+    return execute_job(reconstructable(activities_job), instance, tags=range_tags(first, last), reexecution_options=options,
+                       raise_on_error=False,
+                       run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+
+
 def check_results(result) -> dict[str, object]:
     """{check name: AssetCheckEvaluation} for the checks a run executed."""
     return {e.asset_check_evaluation_data.check_name: e.asset_check_evaluation_data
@@ -29,7 +51,8 @@ def check_results(result) -> dict[str, object]:
 
 
 def materialization_metadata(result, name: str) -> dict:
-    for event in result.all_events:
+    """The metadata of the run's last materialization of lms/<name> (a range run reports its committed days first)."""
+    for event in reversed(result.all_events):
         if event.event_type_value == "ASSET_MATERIALIZATION":
             m = event.event_specific_data.materialization
             if m.asset_key == key(name):

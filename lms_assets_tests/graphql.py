@@ -31,3 +31,14 @@ def launch_run(url: str, job: str, tags: dict[str, str] | None = None, assets: l
     }})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     return launched["run"]["runId"]
+
+
+def run_status(url: str, run_id: str) -> str:
+    return graphql(url, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }", {"id": run_id})["runOrError"]["status"]
+
+
+def terminate_run(url: str, run_id: str) -> None:
+    """The UI's "Terminate" button: cancel the run (its process is interrupted, not killed)."""
+    answer = graphql(url, "mutation($id: String!) { terminateRun(runId: $id) { __typename "
+                          "... on PythonError { message } ... on TerminateRunFailure { message } } }", {"id": run_id})
+    assert answer["terminateRun"]["__typename"] == "TerminateRunSuccess", answer

@@ -101,3 +101,24 @@ def test_a_dagster_run_reports_its_requests_and_how_many_were_in_flight(lms_env,
     meta = materialization_metadata(result, "activities")
     assert meta["requests"] == sb.stats.snapshot()["requests"]
     assert 1 < meta["peak_requests_in_flight"] <= 8  # the default sources.lms.max_concurrency
+
+
+@pytest.mark.slow  # two `dagster` processes
+def test_two_range_runs_launched_together_overlap_their_api_reads(lms_env, make_sandbox, dagster_home, monkeypatch):
+    """Issue #13: the DuckDB lock covers loads, not API reads, so two runs read the API at the same time."""
+    import subprocess
+
+    from lms_assets_tests.cli import finish, materialize_cli
+
+    sb = make_sandbox(SandboxOptions(latency_ms=60), profile="realistic", activities=6_000, days=6)
+    db = lms_env(sb)
+    monkeypatch.setenv("SOURCES__LMS__MAX_CONCURRENCY", "1")  # one request per run at a time: overlap is across runs
+    monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "50")  # ~60 pages (~4 s of reading) per run
+    runs = [materialize_cli(dagster_home, "--select", "lms/activities", "--partition-range", r, stderr=subprocess.STDOUT)
+            for r in ("2024-01-01...2024-01-03", "2024-01-04...2024-01-06")]
+    for proc in runs:
+        code, out = finish(proc)
+        assert code == 0, out[-3000:]
+    assert sb.stats.snapshot()["max_in_flight"] == 2
+    assert dict(query(db, "select id, epoch_ms(date) from lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 7))

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from dagster import AssetKey
 
 from lms_assets.sandbox import SandboxOptions
 from lms_assets_tests.cli import materialize_cli
@@ -72,3 +73,28 @@ def _assert_only_completed_loads(db: Path) -> None:
         return
     completed = {r[0] for r in query(db, "SELECT load_id FROM lms._dlt_loads WHERE status = 0")}
     assert in_table <= completed, f"rows from loads that never completed: {in_table - completed}"
+
+
+def test_sigkill_late_in_a_month_long_range_keeps_the_committed_days(lms_env, make_sandbox, instance, dagster_home):
+    """Issue #13: killed after 80% of its pages, a 30-day range run has committed at least half of
+    the range's activities (default slice size), every day it committed complete; a re-run completes it."""
+    sb = make_sandbox(SandboxOptions(latency_ms=2), profile="realistic", activities=30_000, days=30)
+    db = lms_env(sb)
+    proc = materialize_cli(dagster_home, "--select", "lms/activities", "--partition-range", "2024-01-01...2024-01-30",
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pages = -(-30_000 // 200)
+    _wait_for(lambda: _pages(sb) >= 0.8 * pages, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    expected = {f"2024-01-{d:02d}": len(expected_activities(sb.data, utc(2024, 1, d), utc(2024, 1, d + 1))) for d in range(1, 31)}
+    landed = {str(d): n for d, n in query(db, "SELECT CAST(timezone('UTC', date) AS DATE), COUNT(*) FROM lms.activities GROUP BY 1")}
+    assert landed and all(landed[day] == expected[day] for day in landed), "a day landed incomplete"
+    assert sum(landed.values()) >= 0.5 * sum(expected.values())
+    assert query(db, "SELECT COUNT(*) - COUNT(DISTINCT id) FROM lms.activities")[0][0] == 0
+    # the committed days were reported as materialized partitions before the kill
+    assert set(instance.get_materialized_partitions(AssetKey(["lms", "activities"]))) == set(landed)
+
+    assert materialize(instance, "activities", first="2024-01-01", last="2024-01-30").success
+    assert dict(query(db, "SELECT id, epoch_ms(date) FROM lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 31))

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 
 import pytest
-import requests
 
-from lms_assets.sandbox.process import free_port
-from lms_assets_tests.cli import ROOT, dagster
+from lms_assets_tests.cli import ROOT, dagster_dev
 from lms_assets_tests.graphql import graphql, launch_run
 
 pytestmark = pytest.mark.slow
@@ -43,30 +40,8 @@ def _browser_or_skip():
 def dagster_ui(lms_env, sandbox, tmp_path, dagster_home):
     _browser_or_skip()
     lms_env(sandbox)
-    port = free_port()
-    proc = dagster(dagster_home, "dev", "-h", "127.0.0.1", "-p", str(port), start_new_session=True,
-                   stdout=(tmp_path / "dagster-dev.log").open("w"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, (tmp_path / "dagster-dev.log").read_text()[-3000:]
-            try:
-                if graphql(url, "{ assetNodes { id } }")["assetNodes"]:
-                    break
-            except (requests.ConnectionError, KeyError, AssertionError):
-                pass
-            assert time.monotonic() < deadline, "dagster dev did not load the code location in 180 s"
-            time.sleep(1)
+    with dagster_dev(dagster_home, tmp_path / "dagster-dev.log") as url:
         yield url
-    finally:
-        import signal
-
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _open_browser(playwright):

@@ -66,3 +66,15 @@ def unknown_user_warn_share() -> float:
 
 def progress_every_s() -> float:
     return env_number("LMS_PROGRESS_EVERY_S", 10.0)
+
+
+# Days a range run commits at a time (issue #13): measured in bench/ (README "Guarantees").
+DEFAULT_COMMIT_EVERY_DAYS = 7
+
+
+def commit_every_days() -> int:
+    days = env_number("LMS_COMMIT_EVERY_DAYS", DEFAULT_COMMIT_EVERY_DAYS)
+    if days < 1:
+        raise ValueError(f"LMS_COMMIT_EVERY_DAYS is {days}: set it to 1 or more whole UTC days "
+                         f"(default {DEFAULT_COMMIT_EVERY_DAYS}), the slice a range run commits at a time.")
+    return days

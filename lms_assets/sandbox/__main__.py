@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="requests per second the API accepts; more get 429 with Retry-After: 1")
     p.add_argument("--drift", type=int, default=0,
                    help="insert a record before page 2 of a listing is served, up to N per endpoint")
+    p.add_argument("--outage-after", help="activity windows reaching past this ISO instant answer 503 (an outage mid-backfill)")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
     p.add_argument("--page-cache-mib", type=int, default=512, help="encoded pages kept for repeated requests")
     p.add_argument("--break-mode", choices=BREAK_MODES, help="serve a bad answer on --break-page")
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
         latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
         page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
-        drift=args.drift, rate_limit=args.rate_limit,
+        drift=args.drift, rate_limit=args.rate_limit, outage_after=args.outage_after,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)

@@ -56,6 +56,9 @@ class SandboxOptions:
     drift: int = 0
     # The API's rate limit: requests beyond this many in the last second get a 429 with Retry-After.
     rate_limit: float | None = None
+    # An outage of the activities endpoint: a window whose upper bound reaches past this instant
+    # (ISO 8601) answers 503, as an API down for maintenance part-way through a backfill would.
+    outage_after: str | None = None
 
 
 BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total",
@@ -74,6 +77,7 @@ class SandboxStats:
     in_flight: int = 0
     max_in_flight: int = 0
     arrivals: list = field(default_factory=list)  # monotonic arrival time of every API request
+    windows: list = field(default_factory=list)  # (timestampFrom, timestampTo) in epoch ms of every activities page served
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, path: str, status: int) -> None:
@@ -88,6 +92,10 @@ class SandboxStats:
             now = time.monotonic()
             self.arrivals.append(now)
             return now
+
+    def served_window(self, bounds: tuple) -> None:
+        with self.lock:
+            self.windows.append(bounds)
 
     def left(self) -> None:
         with self.lock:
@@ -121,6 +129,7 @@ class SandboxStats:
             self.by_path.clear()
             self.max_in_flight = 0
             self.arrivals.clear()
+            self.windows.clear()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -225,6 +234,9 @@ class _Handler(BaseHTTPRequestHandler):
             if path == "/v1/activities":
                 lo, hi = (self._bound(query, name) for name in ("timestampFrom", "timestampTo"))
                 bounds = (lo, hi)
+                if srv.options.outage_after and (hi is None or hi > parse_timestamp(srv.options.outage_after)):
+                    self._error(503, "the service is down for maintenance", path)
+                    return
                 listing = srv.data.activity_range(lo, hi, srv.options.bounds == "inclusive")
                 make = srv.data.activity
             elif path == "/v1/users":
@@ -234,6 +246,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError) as exc:
             self._error(400, str(exc), path)
             return
+        if bounds is not None:
+            srv.stats.served_window(bounds)
         if page >= 2:
             srv.drift_once(path, bounds)
         front = srv.inserted_for(path, bounds)

@@ -10,11 +10,11 @@ import tempfile
 
 import dlt
 from dagster import AssetExecutionContext, BackfillPolicy
-from dagster_dlt import DagsterDltResource, dlt_assets
+from dagster_dlt import dlt_assets
 
 from lms_assets.defs.config import start_date
 from lms_assets.defs.ingestion.load import LoadWindow, run_load
-from lms_assets.defs.ingestion.metadata import with_load_metadata
+from lms_assets.defs.ingestion.metadata import day_materializations, with_load_metadata
 from lms_assets.defs.ingestion.translator import LmsTranslator
 from lms_assets.defs.keys import API_POOL
 from lms_assets.defs.partitions import daily_partitions
@@ -48,8 +48,8 @@ def _describing_pipeline(name: str) -> dlt.Pipeline:
     dagster_dlt_translator=LmsTranslator(),
     pool=API_POOL,
 )
-def lms_dimensions(context: AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
-    load = run_load(context, dlt, warehouse, "lms_dimensions", ("content", "users"), soft_deletes=True)
+def lms_dimensions(context: AssetExecutionContext, warehouse: WarehouseResource):
+    load = run_load(context, warehouse, "lms_dimensions", ("content", "users"), soft_deletes=True)
     yield from with_load_metadata(load)
 
 
@@ -62,6 +62,12 @@ def lms_dimensions(context: AssetExecutionContext, dlt: DagsterDltResource, ware
     backfill_policy=BackfillPolicy.single_run(),  # one pass over the API for a whole range
     pool=API_POOL,
 )
-def lms_activities(context: AssetExecutionContext, dlt: DagsterDltResource, warehouse: WarehouseResource):
-    load = run_load(context, dlt, warehouse, "lms_activities", ("activities",), window=LoadWindow.of(context))
+def lms_activities(context: AssetExecutionContext, warehouse: WarehouseResource):
+    # Each slice committed before the last is reported at once, day by day: a run that fails (or
+    # is killed) later still shows the days it committed as materialized partitions.
+    def committed(load, start, end, per_day):
+        for event in day_materializations(load, start, end, per_day):
+            context.log_event(event)
+
+    load = run_load(context, warehouse, "lms_activities", ("activities",), window=LoadWindow.of(context), on_commit=committed)
     yield from with_load_metadata(load)

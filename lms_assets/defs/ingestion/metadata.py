@@ -1,27 +1,38 @@
-"""The materialization metadata of a load, from one function: pages, retries, re-reads, window, new columns, deletes, types."""
+"""The materialization metadata of a load, from one place: Dagster's standard keys, then the load's own."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterator
 
-from dagster import MaterializeResult, MetadataValue
+from dagster import AssetMaterialization, MaterializeResult, MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
 from lms_assets.defs.ingestion.load import Load
+from lms_assets.defs.keys import ACTIVITIES, lms_key
 
 
-def new_columns(load_info) -> dict[str, list[str]]:
-    """Columns this load added to each table: schema drift a person should see."""
-    added: dict[str, list[str]] = {}
-    for package in (load_info.load_packages if load_info else []):
-        for table, schema in (package.schema_update or {}).items():
-            cols = [c for c in schema.get("columns", {}) if not c.startswith("_dlt")]
-            added.setdefault(table, []).extend(c for c in cols if c not in added.get(table, []))
-    return added
+def column_schema(columns: dict[str, dict[str, Any]]) -> TableSchema:
+    """dlt's schema of a table as `dagster/column_schema` (dlt's data types; `_dlt_*` columns included)."""
+    return TableSchema(columns=[
+        TableColumn(name=name, type=str(col.get("data_type") or "unknown"),
+                    constraints=TableColumnConstraints(nullable=bool(col.get("nullable", True))))
+        for name, col in columns.items()])
+
+
+def _standard(load: Load, table: str) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "dagster/row_count": MetadataValue.int(load.table_rows.get(table, 0)),
+        "dagster/table_name": MetadataValue.text(load.table_names.get(table, f"lms.{table}")),
+    }
+    if load.columns.get(table):
+        meta["dagster/column_schema"] = MetadataValue.table_schema(column_schema(load.columns[table]))
+    if load.window and table == "activities":
+        meta["dagster/partition_row_count"] = MetadataValue.int(load.window_rows or 0)
+    return meta
 
 
 def with_load_metadata(load: Load) -> Iterator[MaterializeResult]:
-    """dagster-dlt's results, each with the load's metadata added."""
-    added = new_columns(load.load_info)
+    """One result per loaded table: the standard keys, then pages, requests, slices, new columns, deletes, types."""
     shared: dict[str, Any] = {
         "pages_fetched": MetadataValue.int(load.stats.total_pages),
         "requests": MetadataValue.int(load.stats.requests),
@@ -33,12 +44,27 @@ def with_load_metadata(load: Load) -> Iterator[MaterializeResult]:
     if load.window:
         shared["window_start"] = MetadataValue.text(load.window.start.isoformat())
         shared["window_end"] = MetadataValue.text(load.window.end.isoformat())
-    for result in load.results:
-        table = result.asset_key.path[-1]
-        extra = {**shared, "new_columns": MetadataValue.text(", ".join(added.get(table, [])) or "none")}
+        shared["slices_committed"] = MetadataValue.int(len(load.committed))
+        shared["days_kept_from_earlier_runs"] = MetadataValue.int(sum((b - a).days for a, b in load.skipped))
+    for table in load.tables:
+        extra = {**_standard(load, table), **shared,
+                 "rows_loaded": MetadataValue.int(load.rows_loaded.get(table, 0)),
+                 "new_columns": MetadataValue.text(", ".join(load.new_columns.get(table, [])) or "none")}
         if table in load.marked_deleted:
             extra["marked_deleted"] = MetadataValue.int(load.marked_deleted[table])
         if table == "activities":
             extra["activities_by_type"] = MetadataValue.md("| type | activities |\n|---|---|\n" + "\n".join(
                 f"| {t} | {n} |" for t, n in load.activities_by_type.items()))
-        yield MaterializeResult(asset_key=result.asset_key, metadata={**(result.metadata or {}), **extra})
+        yield MaterializeResult(asset_key=lms_key(table), metadata=extra)
+
+
+def day_materializations(load: Load, start: datetime, end: datetime, per_day: dict[datetime, int]) -> list[AssetMaterialization]:
+    """The days of a committed slice as materialized partitions, before the run ends (or fails)."""
+    load_id = load.load_ids[-1] if load.load_ids else ""
+    return [AssetMaterialization(asset_key=ACTIVITIES, partition=day.strftime("%Y-%m-%d"), metadata={
+        "dagster/partition_row_count": MetadataValue.int(rows),
+        "dagster/table_name": MetadataValue.text(load.table_names.get("activities", "lms.activities")),
+        "slice_start": MetadataValue.text(start.isoformat()),
+        "slice_end": MetadataValue.text(end.isoformat()),
+        "dlt_load_id": MetadataValue.text(load_id),
+    }) for day, rows in per_day.items()]

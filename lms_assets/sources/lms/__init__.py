@@ -85,7 +85,10 @@ def lms_source(
 
     quiet_kept_hints_notice()
     session = make_session(max_attempts, backoff_factor, max_retry_delay, request_timeout)
-    throttle = Throttle(int(max_concurrency), float(requests_per_second) if requests_per_second else None, max_retry_delay)
+    # One throttle per RequestStats: a run that builds a source per slice of its window keeps one
+    # rate window, one learned limit and one Retry-After pause across them.
+    throttle = request_stats.throttle if request_stats is not None and request_stats.throttle is not None else \
+        Throttle(int(max_concurrency), float(requests_per_second) if requests_per_second else None, max_retry_delay)
     throttle.install(session)
     if request_stats is not None:
         request_stats.throttle = throttle

@@ -56,8 +56,10 @@ class RequestStats:
     pages: Counter = field(default_factory=Counter)
     retried: Counter = field(default_factory=Counter)
     rereads: Counter = field(default_factory=Counter)
+    announced: Counter = field(default_factory=Counter)  # the API's totalResults of each whole read, by listing path
+    unannounced: set = field(default_factory=set)  # listing paths read at least once without a total
     requests: int = 0
-    throttle: Any = None  # the run's Throttle: peak requests in flight, 429s seen
+    throttle: Any = None  # the run's Throttle, shared by every source built with these stats (see lms_source)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
@@ -73,6 +75,10 @@ class RequestStats:
     @property
     def total_pages(self) -> int:
         return sum(self.pages.values())
+
+    def api_total(self, path: str) -> int | None:
+        """What the API announced for the whole reads of `path` so far; None when a read had no total."""
+        return None if path in self.unannounced else int(self.announced[path])
 
     @property
     def total_retries(self) -> int:

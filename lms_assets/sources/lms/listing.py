@@ -135,6 +135,15 @@ class ListingReader:
                 for future in pending:
                     future.cancel()
 
+    def _announce(self, path: str, total: Optional[int]) -> None:
+        if self.stats is None:
+            return
+        with self.stats.lock:
+            if total is None:
+                self.stats.unannounced.add(path)
+            else:
+                self.stats.announced[path] += total
+
     def read(self, path: str, params: Optional[dict] = None, what: Optional[str] = None) -> Iterator[list[dict]]:
         """Yield the pages of `path`; re-read when the listing moved, fail after `max_reads`."""
         what = what or f"GET {path}"
@@ -149,6 +158,7 @@ class ListingReader:
                 yield page
             problem = problem or check.finish()
             if problem is None:
+                self._announce(path, check.first_total)
                 return
             if self.stats is not None:
                 self.stats.rereads["/" + path.lstrip("/")] += 1  # keyed like `pages`: the URL's path
