@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -75,6 +75,22 @@ def _verify(db: Path, expected_rows: int, id_range: tuple[str, str]) -> None:
         raise AssertionError(f"wrong load in {db}: {(n, distinct, lo, hi)} != {want}")
 
 
+def _verify_days(db: Path, rows: int, days: int) -> None:
+    """The first `days` days landed exactly: as many rows as the sandbox holds for them, no id twice."""
+    data = SandboxData(profile=PROFILE, activities=rows, days=DAYS, users=2000, contents=500)
+    lo = int(datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=timezone.utc).timestamp() * 1000)
+    want = sum(1 for ms in data.activity_ms if lo <= ms < lo + days * 86_400_000)
+    with duckdb.connect(str(db), read_only=True) as con:
+        n, distinct = con.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM lms.activities").fetchone()
+    if (n, distinct) != (want, want):
+        raise AssertionError(f"wrong load in {db}: {(n, distinct)} != {(want, want)}")
+
+
+def _range_run(first: date, last: date) -> list[str]:
+    return [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
+            "--select", "lms/activities", "--partition-range", f"{first}...{last}"]
+
+
 def _stats(base_url: str, reset: bool = False) -> dict:
     if reset:
         requests.post(f"{base_url}/_sandbox/reset", timeout=10)
@@ -90,9 +106,12 @@ def _env(base_url: str, db: Path, home: Path) -> dict:
 
 
 def _knobs(variant: str, rate: float | None) -> tuple[str, dict]:
-    """`NAME[@PER_PAGE][#CONCURRENCY][+rps]` -> (NAME, env): `ours@1000` perPage 1000, `ours#1` one request in
-    flight, `ours+rps` the client-side limit set to the scenario's rate limit."""
+    """`NAME[@PER_PAGE][#CONCURRENCY][%DAYS][+rps]` -> (NAME, env): `ours@1000` perPage 1000, `ours#1` one request in
+    flight, `dagster%1` a commit per day (LMS_COMMIT_EVERY_DAYS), `ours+rps` the client-side limit set to the scenario's rate limit."""
     env = {}
+    variant, _, commit_days = variant.partition("%")
+    if commit_days:
+        env["LMS_COMMIT_EVERY_DAYS"] = commit_days
     if variant.endswith("+rps"):
         variant = variant[:-4]
         env["SOURCES__LMS__REQUESTS_PER_SECOND"] = str(rate)
@@ -107,17 +126,31 @@ def _knobs(variant: str, rate: float | None) -> tuple[str, dict]:
 def run_variant(label: str, base_url: str, rows: int, tmp: Path, start=START, end=END, db=None,
                 id_range: tuple[str, str] | None = None, rate: float | None = None) -> dict:
     variant, knobs = _knobs(label, rate)
-    db = db or tmp / f"{label.replace('#', '_')}.duckdb"
+    db = db or tmp / f"{label.replace('#', '_').replace('%', '_')}.duckdb"
     if db.exists() and variant != "daily":
         db.unlink()
     home = tmp / "home"
     _stats(base_url, reset=True)
     env = {**_env(base_url, db, home), **knobs}
     if variant == "dagster":
-        cmd = [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
-               "--select", "lms/activities", "--partition-range", f"{FIRST_DAY}...{LAST_DAY}"]
-        wall, rss, _ = _child(cmd, env)
+        wall, rss, _ = _child(_range_run(FIRST_DAY, LAST_DAY), env)
         figures = {"seconds": wall, "peak_rss_mib": rss}
+    elif variant in ("week", "two-weeks-at-once"):
+        # issue #13: two 7-day range runs launched together, against one of them alone
+        weeks = [(FIRST_DAY, FIRST_DAY + timedelta(days=6))] + (
+            [(FIRST_DAY + timedelta(days=7), FIRST_DAY + timedelta(days=13))] if variant != "week" else [])
+        started = time.perf_counter()
+        outcomes: list = [None] * len(weeks)
+        threads = [threading.Thread(target=lambda i=i, w=w: outcomes.__setitem__(i, _child(_range_run(*w), env)))
+                   for i, w in enumerate(weeks)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if any(o is None for o in outcomes):
+            raise RuntimeError(f"{variant}: a range run failed")
+        figures = {"seconds": time.perf_counter() - started, "peak_rss_mib": max(o[1] for o in outcomes),
+                   "days": 7 * len(weeks)}
     else:
         api = {"raw": (API_START, API_END), "peer": (API_START, API_END)}
         s, e = api.get(variant, (start, end))
@@ -135,6 +168,8 @@ def run_variant(label: str, base_url: str, rows: int, tmp: Path, start=START, en
     if variant == "raw":
         if figures["rows"] != rows:
             raise AssertionError(f"raw download saw {figures['rows']} rows, not {rows}")
+    elif variant in ("week", "two-weeks-at-once"):
+        _verify_days(db, rows, figures["days"])
     elif variant != "daily":
         _verify(db, rows, id_range or _id_range(rows))
     figures["rows_per_s"] = rows / figures["seconds"] if variant != "daily" else None
@@ -238,8 +273,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--volumes", default="200000", help="activity volumes, comma separated (e.g. 200000,1000000,2000000)")
     p.add_argument("--variants", default="raw,peer,ours,dagster,raw@1000,ours@1000",
-                   help="raw, peer, ours, dagster; NAME@N with perPage N (default 200), NAME#N with N requests in "
-                        "flight, NAME+rps with the client-side limit set to the scenario's rate")
+                   help="raw, peer, ours, dagster, week (one 7-day range run), two-weeks-at-once (two 7-day range runs "
+                        "launched together); NAME@N with perPage N (default 200), NAME#N with N requests in flight, "
+                        "NAME%%N committing every N days, NAME+rps with the client-side limit set to the scenario's rate")
     p.add_argument("--scenarios", default="0ms",
                    help="the API: latency per request (0ms, 40ms) or a rate limit (25rps), comma separated")
     p.add_argument("--repeats", type=int, default=3)

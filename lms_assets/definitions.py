@@ -15,7 +15,7 @@ from lms_assets.defs.resources import WarehouseResource
 def build_defs(warehouse: WarehouseResource | None = None) -> Definitions:
     return Definitions(
         assets=[*ingestion.ASSETS, *summaries.ASSETS],
-        asset_checks=[*ingestion.CHECKS, *summaries.CHECKS],
+        asset_checks=[*ingestion.CHECKS, *summaries.CHECKS, *automation.CHECKS],
         jobs=automation.JOBS,
         schedules=automation.SCHEDULES,
         sensors=automation.SENSORS,

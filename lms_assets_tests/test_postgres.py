@@ -124,3 +124,18 @@ def test_the_real_api_shapes_land_on_postgres(postgres_env, lms_env, real_sandbo
     assert {r[0] for r in pg(postgres_env, "SELECT user_id FROM lms.user_activity_summary WHERE is_deleted")} == flagged
     ranks = {data.user(i)["id"]: data.user(i)["rank"] for i in range(data.users)}
     assert dict(pg(postgres_env, "SELECT id, rank FROM lms.users")) == ranks  # null, {} and objects as sent
+
+
+def test_slices_and_the_load_log_on_postgres(postgres_env, lms_env, real_sandbox, instance, monkeypatch):
+    monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")
+    lms_env(real_sandbox)
+    result = materialize(instance, "activities", first="2024-01-01", last="2024-01-05")
+    assert result.success
+    log = pg(postgres_env, "SELECT window_start, window_end, rows, api_total, run_id FROM lms._lms_windows "
+                           "WHERE resource = 'activities' ORDER BY window_start")
+    assert [(a.date().isoformat(), b.date().isoformat()) for a, b, *_ in log] == [
+        ("2024-01-01", "2024-01-03"), ("2024-01-03", "2024-01-05"), ("2024-01-05", "2024-01-06")]
+    for start, end, rows, api_total, run_id in log:
+        assert rows == len(expected_activities(real_sandbox.data, start, end)) <= api_total
+        assert run_id == result.run_id
+    assert _activities(postgres_env) == expected_activities(real_sandbox.data, utc(2024, 1, 1), utc(2024, 1, 6))

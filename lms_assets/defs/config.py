@@ -78,3 +78,14 @@ def commit_every_days() -> int:
         raise ValueError(f"LMS_COMMIT_EVERY_DAYS is {days}: set it to 1 or more whole UTC days "
                          f"(default {DEFAULT_COMMIT_EVERY_DAYS}), the slice a range run commits at a time.")
     return days
+
+
+def freshness_deadline_cron() -> str:
+    """When yesterday's activities must be loaded (UTC): the freshness check's deadline."""
+    from croniter import croniter
+
+    cron = os.environ.get("LMS_FRESHNESS_DEADLINE_CRON", "0 2 * * *").strip()
+    if not croniter.is_valid(cron):
+        raise ValueError(f"LMS_FRESHNESS_DEADLINE_CRON is {cron!r}: set it to a cron expression in UTC "
+                         "(default '0 2 * * *', 02:00 every day).")
+    return cron

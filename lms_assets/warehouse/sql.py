@@ -23,3 +23,9 @@ def window_sql(column: str, start: datetime, end: datetime) -> str:
 def load_ids_sql(load_ids: list[str]) -> str:
     """dlt load ids as an SQL `IN` list (`NULL` when empty); they are numeric strings, anything else is dropped."""
     return ", ".join(f"'{i}'" for i in load_ids if i.replace(".", "").isdigit()) or "NULL"
+
+
+def qualified_table_name(client, table: str) -> str:
+    """`database.dataset.table` as the destination names it (DuckDB: the file's catalog; PostgreSQL: the database)."""
+    database = client.execute_sql("SELECT current_database()")[0][0]
+    return f"{database}.{client.fully_qualified_dataset_name(quote=False)}.{table}"

@@ -20,6 +20,7 @@ from lms_assets.defs.keys import API_POOL
 from lms_assets.defs.partitions import daily_partitions
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.sources.lms import lms_source
+from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.warehouse import DATASET
 
 # At import, because `@dlt_assets` needs a pipeline object to describe the assets and dlt creates
@@ -32,7 +33,8 @@ atexit.register(shutil.rmtree, _DEFINITIONS_DIR, ignore_errors=True)
 def _described(*resources: str):
     # Placeholders only: loading the definitions needs no secret and makes no call. Every run
     # rebuilds the source from dlt's config (see load.py), so these values are never used.
-    return lms_source(base_url="http://lms.invalid", username="", password="", start_date=start_date()).with_resources(*resources)
+    return lms_source(base_url="http://lms.invalid", username="", password="", start_date=start_date(),
+                      pii=PiiPolicy()).with_resources(*resources)
 
 
 def _describing_pipeline(name: str) -> dlt.Pipeline:

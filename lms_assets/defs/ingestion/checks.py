@@ -16,6 +16,7 @@ from lms_assets.defs.config import unknown_user_warn_share
 from lms_assets.defs.keys import ACTIVITIES, CONTENT, USERS, lms_key
 from lms_assets.defs.partitions import daily_partitions
 from lms_assets.defs.resources import WarehouseResource
+from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.warehouse import load_ids_sql, window_sql
 
 
@@ -145,11 +146,35 @@ def _variant_check(table: str):
     return _check
 
 
+@asset_check(asset=USERS, description=(
+    "With `email` hashed or dropped by the personal-data policy (sources.lms.pii), no value in any text column "
+    "of lms.users looks like an email address."))
+def users_no_email_addresses(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    policy = PiiPolicy.from_config(require_key=False).policy("users", "email")
+    if policy == "keep":
+        return AssetCheckResult(passed=True, metadata={"email_policy": "keep", "note": "emails are kept: nothing to check"})
+    with warehouse.sql_client() as client:
+        if "users" not in tables(client):
+            return not_loaded("users")
+        columns = [r[0] for r in client.execute_sql(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'lms' AND table_name = 'users' "
+            "AND lower(data_type) IN ('varchar', 'text', 'character varying')")]
+        found = {}
+        for column in columns:  # counts only: a value that looks like an email is never copied anywhere
+            n = client.execute_sql(f'SELECT COUNT(*) FROM lms.users WHERE "{column}" LIKE \'%_@_%._%\'')[0][0]
+            if n:
+                found[column] = int(n)
+    return AssetCheckResult(passed=not found, metadata={
+        "email_policy": policy, "text_columns_checked": len(columns),
+        "values_like_an_email": MetadataValue.json(found)})
+
+
 CHECKS = [
     activities_ids_unique,
     activities_date_in_window,
     activities_unknown_users,
     users_ids_unique_not_null,
     content_ids_unique_not_null,
+    users_no_email_addresses,
     *(_variant_check(t) for t in ("content", "users", "activities")),
 ]

@@ -24,7 +24,7 @@ from lms_assets.defs.keys import lms_key
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.sources.lms import RequestStats, lms_source
 from lms_assets.sources.lms import settings as api
-from lms_assets.warehouse import load_log, window_sql
+from lms_assets.warehouse import load_log, qualified_table_name, window_sql
 from lms_assets.warehouse.deletes import mark_deleted
 
 LISTING_PATHS = {"content": api.CONTENTS_PATH, "users": api.USERS_PATH, "activities": api.ACTIVITIES_PATH}
@@ -85,8 +85,7 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, pipel
                 # the stored schema and state, as `pipeline.run` would restore them: types stay as loaded
                 pipeline.sync_destination()
                 with pipeline.sql_client() as client:
-                    dataset = client.fully_qualified_dataset_name(quote=False)
-                    load.table_names = {table: f"{dataset}.{table}" for table in load.tables}
+                    load.table_names = {table: qualified_table_name(client, table) for table in load.tables}
                     if window:  # a retry (of the run, or of the step in it) keeps what its family committed
                         load.skipped = load_log.committed_windows(client, "activities", run.root_run_id or run.run_id)
             todo = slices(window.start, window.end, commit_every_days(), load.skipped) if window else [None]

@@ -1,8 +1,8 @@
 """Summaries: user-activity tables computed in the warehouse, and their checks."""
 
-from lms_assets.defs.summaries.assets import user_activity_daily, user_activity_summary
+from lms_assets.defs.summaries.assets import content_engagement, user_activity_daily, user_activity_summary
 from lms_assets.defs.summaries.checks import CHECKS
 
-ASSETS = [user_activity_daily, user_activity_summary]
+ASSETS = [user_activity_daily, user_activity_summary, content_engagement]
 
 __all__ = ["ASSETS", "CHECKS"]

@@ -16,10 +16,25 @@ from dagster import (
     asset,
 )
 
-from lms_assets.defs.keys import ACTIVITIES, OWNERS, SUMMARIES_GROUP, USER_ACTIVITY_DAILY, USER_ACTIVITY_SUMMARY, USERS
+from lms_assets.defs.keys import (
+    ACTIVITIES,
+    CONTENT,
+    CONTENT_ENGAGEMENT,
+    OWNERS,
+    SUMMARIES_GROUP,
+    USER_ACTIVITY_DAILY,
+    USER_ACTIVITY_SUMMARY,
+    USERS,
+)
 from lms_assets.defs.partitions import daily_partitions
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.defs.summaries.charts import chart_markdown
+from lms_assets.defs.summaries.lineage import (
+    CONTENT_ENGAGEMENT_LINEAGE,
+    USER_ACTIVITY_DAILY_LINEAGE,
+    USER_ACTIVITY_SUMMARY_LINEAGE,
+)
+from lms_assets.defs.summaries.metadata import table_metadata
 from lms_assets.defs.summaries.queries import query, statements
 from lms_assets.warehouse import utc_day_sql, window_sql
 
@@ -48,8 +63,11 @@ def refresh_daily(client, start: datetime, end: datetime) -> tuple[int, int]:
 
 
 def refresh_summary(client) -> None:
+    present = {r[0] for r in client.execute_sql(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'lms' AND table_name = 'users'")}
+    personal = {c: (f"u.{c}" if c in present else "CAST(NULL AS TEXT)") for c in ("email", "first_name", "last_name")}
     with client.begin_transaction():
-        for sql in statements("user_activity_summary", day=utc_day_sql("date")):
+        for sql in statements("user_activity_summary", day=utc_day_sql("date"), **personal):
             client.execute_sql(sql)
 
 
@@ -67,6 +85,7 @@ def top_users(client, limit: int) -> list[tuple]:
     group_name=SUMMARIES_GROUP,
     owners=OWNERS,
     kinds={"sql"},
+    metadata={"dagster/column_lineage": USER_ACTIVITY_DAILY_LINEAGE},
     description=(
         "One row per (user_id, activity_date): activities of known-user activity per UTC day, "
         "with completed_count and distinct_contents. A run replaces exactly the days of its window."
@@ -76,8 +95,11 @@ def user_activity_daily(context: AssetExecutionContext, warehouse: WarehouseReso
     window = context.partition_time_window
     with warehouse.sql_client() as client:
         rows, activities = refresh_daily(client, window.start, window.end)
+        total = client.execute_sql("SELECT COUNT(*) FROM lms.user_activity_daily")[0][0]
+        standard = table_metadata(client, "user_activity_daily", total)
     return MaterializeResult(metadata={
-        "dagster/row_count": MetadataValue.int(rows),
+        **standard,
+        "dagster/partition_row_count": MetadataValue.int(rows),
         "activities_covered": MetadataValue.int(activities),
         "window_start": MetadataValue.text(window.start.isoformat()),
         "window_end": MetadataValue.text(window.end.isoformat()),
@@ -91,6 +113,7 @@ def user_activity_daily(context: AssetExecutionContext, warehouse: WarehouseReso
     group_name=SUMMARIES_GROUP,
     owners=OWNERS,
     kinds={"sql"},
+    metadata={"dagster/column_lineage": USER_ACTIVITY_SUMMARY_LINEAGE},
     description=(
         "One row per LMS user: activity_count, active_days, first/last activity, the type of "
         "the last one, and is_deleted. Users without activity have zero counts; deleted users are "
@@ -103,12 +126,40 @@ def user_activity_summary(context: AssetExecutionContext, warehouse: WarehouseRe
         total, active, deleted = client.execute_sql(query("user_activity_summary_totals"))[0]
         top = top_users(client, 10)
         days = client.execute_sql(query("daily_activity", day=utc_day_sql("date")))
+        standard = table_metadata(client, "user_activity_summary", total)
     table = "| user_id | email | activities | active days | last type |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {u} | {e} | {c} | {d} | {t} |" for u, e, c, d, t in top)
     return MaterializeResult(metadata={
-        "dagster/row_count": MetadataValue.int(int(total)),
+        **standard,
         "active_users": MetadataValue.int(int(active or 0)),
         "deleted_users": MetadataValue.int(int(deleted or 0)),
         "top_users": MetadataValue.md(table),
         "daily_activity": MetadataValue.md(chart_markdown([(d, int(u), int(a)) for d, u, a in days])),
     })
+
+
+@asset(
+    key=CONTENT_ENGAGEMENT,
+    deps=[CONTENT, ACTIVITIES],
+    automation_condition=SUMMARY_AUTOMATION,
+    group_name=SUMMARIES_GROUP,
+    owners=OWNERS,
+    kinds={"sql"},
+    metadata={"dagster/column_lineage": CONTENT_ENGAGEMENT_LINEAGE},
+    description=(
+        "One row per content item of lms.content: distinct_users, activity_count, completed_count (types "
+        "completed and passed), completion_rate (distinct completing users / distinct users, null without "
+        "users), first and last activity. Activities join on context_id; content without activity has zeros."
+    ),
+)
+def content_engagement(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    with warehouse.sql_client() as client:
+        with client.begin_transaction():
+            for sql in statements("content_engagement"):
+                client.execute_sql(sql)
+        total = client.execute_sql("SELECT COUNT(*) FROM lms.content_engagement")[0][0]
+        top = client.execute_sql(query("top_contents", limit=10))
+        standard = table_metadata(client, "content_engagement", total)
+    table = "| content_id | title | distinct users | activities | completion rate |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {c} | {t} | {u} | {a} | {'' if r is None else f'{r:.2f}'} |" for c, t, u, a, r in top)
+    return MaterializeResult(metadata={**standard, "top_contents": MetadataValue.md(table)})

@@ -3,7 +3,7 @@
 from dagster import AssetCheckExecutionContext, AssetCheckResult, asset_check
 
 from lms_assets.defs.ingestion.checks import not_loaded, tables
-from lms_assets.defs.keys import USER_ACTIVITY_DAILY
+from lms_assets.defs.keys import CONTENT_ENGAGEMENT, USER_ACTIVITY_DAILY
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.defs.summaries.queries import query
 from lms_assets.warehouse import utc_day_sql
@@ -22,4 +22,19 @@ def daily_counts_match_activities(context: AssetCheckExecutionContext, warehouse
                             metadata={"sum_activity_count": int(summed), "activities_covered": int(covered)})
 
 
-CHECKS = [daily_counts_match_activities]
+@asset_check(
+    asset=CONTENT_ENGAGEMENT,
+    description="One row per content id of lms.content, and activity counts that sum to the activities referencing known content.",
+)
+def content_engagement_matches_sources(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.sql_client() as client:
+        if not {"activities", "content", "content_engagement"} <= tables(client):
+            return not_loaded("content_engagement")
+        rows, distinct, contents, summed, referencing = client.execute_sql(query("content_engagement_check"))[0]
+    return AssetCheckResult(
+        passed=int(rows) == int(distinct) == int(contents) and int(summed) == int(referencing),
+        metadata={"rows": int(rows), "distinct_content_ids": int(distinct), "content_items": int(contents),
+                  "sum_activity_count": int(summed), "activities_referencing_known_content": int(referencing)})
+
+
+CHECKS = [daily_counts_match_activities, content_engagement_matches_sources]

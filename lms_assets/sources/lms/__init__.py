@@ -29,6 +29,7 @@ from lms_assets.sources.lms.helpers import (
     upper_bound,
 )
 from lms_assets.sources.lms.listing import ListingReader
+from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
 from lms_assets.sources.lms.shape import RecordShaper
 from lms_assets.sources.lms.throttle import Throttle
@@ -56,11 +57,13 @@ def lms_source(
     request_stats: Optional[RequestStats] = None,
     progress: Optional[Callable[[Progress], None]] = None,
     progress_every_s: float = 10.0,
+    pii: Optional[PiiPolicy] = None,
 ) -> Sequence[Any]:
     """All three LMS resources.
 
     Activities are loaded for the half-open window `[window_start, window_end)`; without a
     window they run from `start_date` and dlt's incremental state carries the cursor forward.
+    `pii` defaults to the policy in `sources.lms.pii` (see pii.py), checked here, before any request.
     """
     if not base_url or not str(base_url).startswith(("http://", "https://")):
         raise LmsConfigError(f"sources.lms.base_url is {base_url!r}: set it to the API's http(s) URL (env SOURCES__LMS__BASE_URL).")
@@ -77,6 +80,7 @@ def lms_source(
         raise LmsConfigError(f"sources.lms.requests_per_second is {requests_per_second}: set it above 0, or leave it "
                              "unset for no client-side limit (env SOURCES__LMS__REQUESTS_PER_SECOND).")
     _check_format(timestamp_format)
+    pii = pii if pii is not None else PiiPolicy.from_config()
     history_start = parse_start_date(start_date)
     start = as_utc(window_start) if window_start else history_start
     end = as_utc(window_end) if window_end else None
@@ -100,8 +104,8 @@ def lms_source(
     reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats, int(max_concurrency))
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
     return [
-        _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader),
-        _dimension("users", settings.USERS_PATH, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader),
+        _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii),
+        _dimension("users", settings.USERS_PATH, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii),
         _activities(reader, start, end, timestamp_format, reporter),
     ]
 
@@ -118,14 +122,18 @@ def _check_format(fmt: str) -> None:
             "(env SOURCES__LMS__TIMESTAMP_FORMAT).")
 
 
-def _dimension(name: str, path: str, fields: dict, columns: dict, reader: ListingReader) -> Any:
+def _dimension(name: str, path: str, fields: dict, columns: dict, reader: ListingReader, pii: PiiPolicy) -> Any:
     # Hand-built on dlt's RESTClient rather than a rest_api entry: a listing must be read again
     # when it moves while paged (see listing.py), which a declarative resource cannot do.
-    @dlt.resource(name=name, primary_key="id", write_disposition="merge", columns=columns, max_table_nesting=0)
+    # The personal-data policy runs first: a hashed or dropped value reaches nothing after it,
+    # not even the shaper's error messages.
+    @dlt.resource(name=name, primary_key="id", write_disposition="merge", columns=pii.columns(name, columns),
+                  max_table_nesting=0)
     def dimension() -> Iterator[Any]:
-        shape = RecordShaper(name, fields, soft_deletes=True)
+        shape = RecordShaper(name, {f: ("text" if pii.policy(name, f) == "hash" else t) for f, t in fields.items()},
+                             soft_deletes=True)
         for page in reader.read(path):
-            yield [shape(record) for record in page]
+            yield [shape(pii(name, record)) for record in page]
 
     return dimension
 

@@ -1,4 +1,5 @@
--- One row per user, rebuilt whole. Tables created before `is_deleted` gain it.
+-- One row per user, rebuilt whole. Tables created before `is_deleted` gain it. Personal columns the
+-- PII policy dropped from lms.users arrive as NULL ({email} etc. are the column or NULL).
 CREATE TABLE IF NOT EXISTS lms.user_activity_summary (
     user_id TEXT NOT NULL PRIMARY KEY,
     email TEXT,
@@ -25,7 +26,7 @@ WITH per_user AS (
            ROW_NUMBER() OVER (PARTITION BY "user" ORDER BY date DESC, id DESC) AS rn
     FROM lms.activities WHERE "user" IS NOT NULL
 )
-SELECT u.id, u.email, u.first_name, u.last_name,
+SELECT u.id, {email}, {first_name}, {last_name},
        COALESCE(p.activity_count, 0), COALESCE(p.active_days, 0),
        p.first_activity_at, p.last_activity_at, r.type, COALESCE(u.is_deleted, FALSE)
 FROM lms.users u

@@ -1,0 +1,113 @@
+"""Personal data policy: `keep`, `hash` or `drop` per column of users and content, applied to each
+record before dlt sees it, so a raw value reaches no table, working file, event or log.
+
+Config: `sources.lms.pii.<resource>.<field> = "keep" | "hash" | "drop"` (TOML table or env
+`SOURCES__LMS__PII__USERS__EMAIL=hash`), and the secret `sources.lms.pii_key` for `hash`. dlt
+resolves env vars key by key and cannot list them, so the env is scanned for the prefix here.
+A field is named as the API writes it (`firstName`) or as its column (`first_name`), any case.
+Nested JSON fields (e.g. `positions`) are hashed or dropped whole; values inside them are not reached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import dlt
+import orjson
+
+from lms_assets.sources.lms.helpers import LmsConfigError
+
+POLICIES = ("keep", "hash", "drop")
+RESOURCES = ("users", "content")
+ENV_PREFIX = "SOURCES__LMS__PII__"
+MIN_KEY_LENGTH = 16
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def _configured() -> dict[tuple[str, str], tuple[str, str]]:
+    """{(resource, normalized field): (policy, where it was set)} from dlt's TOML config, then the env."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    table = dlt.config.get("sources.lms.pii")
+    if isinstance(table, dict):
+        for resource, fields in table.items():
+            if not isinstance(fields, dict):
+                raise LmsConfigError(f"sources.lms.pii.{resource} is {fields!r}: write it as a table of field = policy, "
+                                     f"e.g. sources.lms.pii.users.email = \"hash\".")
+            for name, policy in fields.items():
+                found[(str(resource).lower(), _norm(str(name)))] = (str(policy), f"sources.lms.pii.{resource}.{name}")
+    for var, policy in os.environ.items():
+        if var.upper().startswith(ENV_PREFIX):
+            parts = var[len(ENV_PREFIX):].split("__")
+            if len(parts) != 2:
+                raise LmsConfigError(f"{var} names no single field: use {ENV_PREFIX}<USERS|CONTENT>__<FIELD>=keep|hash|drop.")
+            found[(parts[0].lower(), _norm(parts[1]))] = (policy, var)
+    return found
+
+
+@dataclass(frozen=True)
+class PiiPolicy:
+    """What happens to each configured field; every other field is kept."""
+
+    rules: dict[str, dict[str, str]] = field(default_factory=dict)  # resource -> normalized field -> hash|drop
+    key: Optional[bytes] = field(default=None, repr=False)
+
+    @classmethod
+    def from_config(cls, require_key: bool = True) -> "PiiPolicy":
+        rules: dict[str, dict[str, str]] = {}
+        for (resource, name), (policy, where) in _configured().items():
+            policy = policy.strip().lower()
+            if resource not in RESOURCES:
+                raise LmsConfigError(f"{where} names resource {resource!r}: personal-data policies apply to "
+                                     f"{' and '.join(RESOURCES)}.")
+            if policy not in POLICIES:
+                raise LmsConfigError(f"{where} is {policy!r}: set it to keep, hash or drop.")
+            if name == "id" and policy != "keep":
+                raise LmsConfigError(f"{where} is {policy!r}: `id` is the merge key and must be kept.")
+            if policy != "keep":
+                rules.setdefault(resource, {})[name] = policy
+        secret = dlt.secrets.get("sources.lms.pii_key")
+        key = str(secret).encode() if secret else None
+        hashed = [f"{r}.{f}" for r, fs in rules.items() for f, p in fs.items() if p == "hash"]
+        if hashed and require_key and (key is None or len(key) < MIN_KEY_LENGTH):
+            raise LmsConfigError(
+                f"sources.lms.pii asks to hash {', '.join(sorted(hashed))} but sources.lms.pii_key is "
+                f"{'not set' if key is None else 'shorter than 16 characters'}: set SOURCES__LMS__PII_KEY (or pii_key "
+                "in .dlt/secrets.toml) to a secret of at least 16 characters, or choose drop.")
+        return cls(rules, key)
+
+    def policy(self, resource: str, name: str) -> str:
+        return self.rules.get(resource, {}).get(_norm(name), "keep")
+
+    def columns(self, resource: str, hints: dict[str, Any]) -> dict[str, Any]:
+        """The resource's column hints: a dropped column gone, a hashed one text."""
+        out = {}
+        for column, hint in hints.items():
+            policy = self.policy(resource, column)
+            if policy == "drop":
+                continue
+            out[column] = {**hint, "data_type": "text"} if policy == "hash" else hint
+        return out
+
+    def digest(self, value: Any) -> str:
+        """HMAC-SHA256 of the value's text (nested values as canonical JSON), hex: equal values, equal digests."""
+        text = value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+        return hmac.new(self.key or b"", text.encode(), hashlib.sha256).hexdigest()
+
+    def __call__(self, resource: str, record: dict) -> dict:
+        rules = self.rules.get(resource)
+        if not rules:
+            return record
+        for name in list(record):
+            policy = rules.get(_norm(name))
+            if policy == "drop":
+                del record[name]
+            elif policy == "hash" and record[name] is not None:
+                record[name] = self.digest(record[name])
+        return record

@@ -1,0 +1,91 @@
+"""Personal data hashed or dropped before it lands: tables, Dagster storage, metadata, summaries (issue #14 §1)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import duckdb
+
+from lms_assets_tests.dagster_helpers import check_results, materialize, run_checks
+from lms_assets_tests.helpers import query
+
+KEY = "a-test-pii-key-of-some-length"
+
+
+def _digest(value: str) -> str:
+    return hmac.new(KEY.encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def _text_values(db) -> list[str]:
+    """Every text value of every table in the warehouse."""
+    out = []
+    for schema, table, column in query(db, "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+                                           "WHERE data_type = 'VARCHAR'"):
+        out += [r[0] for r in query(db, f'SELECT "{column}" FROM "{schema}"."{table}" WHERE "{column}" IS NOT NULL')]
+    return out
+
+
+def test_hashed_and_dropped_user_columns_never_land_and_summaries_still_work(lms_env, real_sandbox, instance, monkeypatch, tmp_path):
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__FIRST_NAME", "drop")
+    monkeypatch.setenv("SOURCES__LMS__PII_KEY", KEY)
+    db = lms_env(real_sandbox)
+    data = real_sandbox.data
+    raw = {data.user(i)["id"]: data.user(i)["email"] for i in range(data.users)}
+    first_names = {data.user(i)["firstName"] for i in range(data.users)}
+
+    dims = materialize(instance, "content", "users")
+    assert dims.success
+    assert dict(query(db, "SELECT id, email FROM lms.users")) == {i: _digest(e) for i, e in raw.items()}
+    columns = {r[0] for r in query(db, "SELECT column_name FROM information_schema.columns WHERE table_name = 'users'")}
+    assert "first_name" not in columns and "last_name" in columns
+    assert check_results(dims)["users_no_email_addresses"].passed
+
+    assert materialize(instance, "activities", partition="2024-01-02").success
+    summary = materialize(instance, "user_activity_summary")
+    assert summary.success
+    assert dict(query(db, "SELECT user_id, email FROM lms.user_activity_summary")) == {i: _digest(e) for i, e in raw.items()}
+    assert query(db, "SELECT COUNT(*) FROM lms.user_activity_summary WHERE first_name IS NOT NULL")[0][0] == 0
+
+    # the raw values appear in no table, no Dagster event or metadata of any run, and no working file
+    values = set(_text_values(db))
+    assert not values & set(raw.values()) and not values & first_names
+    events = " ".join(str(e) for r in instance.get_runs() for e in instance.all_logs(r.run_id))
+    assert "@example.com" not in events and "example.com" not in events
+    leftovers = [p for p in (tmp_path / "dlt").rglob("*") if p.is_file() and b"@example.com" in p.read_bytes()]
+    assert leftovers == []
+
+    # the same value hashes to the same text on the next run: joins keep working
+    assert materialize(instance, "users").success
+    assert dict(query(db, "SELECT id, email FROM lms.users")) == {i: _digest(e) for i, e in raw.items()}
+
+
+def test_hash_without_a_key_is_refused_in_one_sentence(lms_env, real_sandbox, instance, monkeypatch):
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")
+    monkeypatch.delenv("SOURCES__LMS__PII_KEY", raising=False)
+    db = lms_env(real_sandbox)
+    result = materialize(instance, "users", raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "sources.lms.pii asks to hash users.email but sources.lms.pii_key is not set: set SOURCES__LMS__PII_KEY" in str(
+        failure.event_specific_data.error)
+    assert not db.exists() or not query(db, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'users'")[0][0]
+
+
+def test_a_bad_policy_is_refused(lms_env, real_sandbox, instance, monkeypatch):
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "mask")
+    lms_env(real_sandbox)
+    result = materialize(instance, "users", raise_on_error=False)
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "SOURCES__LMS__PII__USERS__EMAIL is 'mask': set it to keep, hash or drop." in str(failure.event_specific_data.error)
+
+
+def test_the_email_check_fails_when_an_email_address_remains(lms_env, real_sandbox, instance, monkeypatch):
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "drop")
+    db = lms_env(real_sandbox)
+    assert materialize(instance, "users").success
+    with duckdb.connect(str(db)) as con:  # an address that slipped in through another field
+        con.execute("UPDATE lms.users SET ref = 'someone@example.org' WHERE id = (SELECT MIN(id) FROM lms.users)")
+    check = check_results(run_checks(instance, "users"))["users_no_email_addresses"]
+    assert not check.passed and check.metadata["values_like_an_email"].value == {"ref": 1}
