@@ -32,6 +32,7 @@ def _ms(value: datetime) -> int:
     return int(value.astimezone(timezone.utc).timestamp() * 1000)
 
 
+@pytest.mark.slow  # a Dagster run of three slices
 def test_a_range_run_commits_whole_days_slice_by_slice_and_logs_each(lms_env, make_sandbox, instance, monkeypatch):
     monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")
     sb = make_sandbox(profile="realistic")  # the real API's `pagination` totals

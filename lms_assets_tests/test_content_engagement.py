@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 import duckdb
+import pytest
 
 from lms_assets_tests.dagster_helpers import check_results, materialization_metadata, materialize, run_checks
 from lms_assets_tests.helpers import query
+
+pytestmark = pytest.mark.slow  # several Dagster runs each
 
 
 def _expected(db) -> dict[str, tuple]:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 
 import duckdb
+import pytest
 
 from lms_assets_tests.dagster_helpers import check_results, materialize, run_checks
 from lms_assets_tests.helpers import query
@@ -26,6 +27,7 @@ def _text_values(db) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # five Dagster runs
 def test_hashed_and_dropped_user_columns_never_land_and_summaries_still_work(lms_env, real_sandbox, instance, monkeypatch, tmp_path):
     monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")
     monkeypatch.setenv("SOURCES__LMS__PII__USERS__FIRST_NAME", "drop")

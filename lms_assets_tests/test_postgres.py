@@ -9,7 +9,7 @@ import pytest
 
 from lms_assets.sources.lms import lms_source
 from lms_assets.warehouse import make_pipeline
-from lms_assets_tests.dagster_helpers import check_results, materialize
+from lms_assets_tests.dagster_helpers import check_results, materialization_metadata, materialize
 from lms_assets_tests.helpers import expected_activities, utc
 
 pytestmark = pytest.mark.postgres
@@ -53,14 +53,22 @@ def test_partition_range_and_idempotent_rerun_on_postgres(postgres_env, sandbox,
     assert _hash(postgres_env) == first
 
 
-def test_summaries_and_checks_on_postgres(postgres_env, sandbox, instance):
+def test_summaries_and_checks_on_postgres(postgres_env, sandbox, instance, monkeypatch):
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")  # issue #14 on PostgreSQL too
+    monkeypatch.setenv("SOURCES__LMS__PII_KEY", "a-test-pii-key-of-some-length")
     results = [materialize(instance, "content", "users"),
                materialize(instance, "activities", first="2024-01-01", last="2024-01-05"),
                materialize(instance, "user_activity_daily", first="2024-01-01", last="2024-01-05"),
-               materialize(instance, "user_activity_summary")]
+               materialize(instance, "user_activity_summary", "content_engagement")]
     assert all(r.success for r in results)
     checks = {k: v for r in results for k, v in check_results(r).items()}
-    assert len(checks) == 9 and all(c.passed for c in checks.values()), {k: c.metadata for k, c in checks.items() if not c.passed}
+    checks.pop("freshness_check")  # yesterday is not loaded here
+    assert len(checks) == 11 and all(c.passed for c in checks.values()), {k: c.metadata for k, c in checks.items() if not c.passed}
+    assert pg(postgres_env, "SELECT COUNT(*) FROM lms.user_activity_summary WHERE email !~ '^[0-9a-f]{64}$'")[0][0] == 0
+    database = postgres_env.rsplit("/", 1)[-1]
+    meta = materialization_metadata(results[-1], "content_engagement")
+    assert meta["dagster/table_name"] == f"{database}.lms.content_engagement"
+    assert meta["dagster/row_count"] == pg(postgres_env, "SELECT COUNT(*) FROM lms.content")[0][0]
     known = sum(1 for i in range(sandbox.data.activities) if sandbox.data.activity(i)["user"] is not None)
     assert pg(postgres_env, "SELECT SUM(activity_count) FROM lms.user_activity_daily")[0][0] == known
     assert pg(postgres_env, "SELECT COUNT(*), SUM(activity_count) FROM lms.user_activity_summary")[0] == (

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lms_assets.defs.keys import lms_key
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
 from lms_assets_tests.helpers import query, row_count
+
+pytestmark = pytest.mark.slow  # several Dagster runs each
 
 
 def test_every_materialization_carries_row_count_table_name_and_column_schema(lms_env, real_sandbox, instance):
