@@ -41,7 +41,7 @@ def run(days: int) -> None:
         ("content and users", _keys("content", "users"), {}),
         (f"activities {first}...{last}", _keys("activities"), ranged),
         (f"user_activity_daily {first}...{last}", _keys("user_activity_daily"), ranged),
-        ("user_activity_summary", _keys("user_activity_summary"), {}),
+        ("user_activity_summary, content_engagement", _keys("user_activity_summary", "content_engagement"), {}),
     ]
     for label, keys, tags in steps:
         started = time.monotonic()
@@ -53,7 +53,7 @@ def run(days: int) -> None:
             raise SystemExit(f"demo: materializing {label} failed; see the run {result.run_id} in `make dev`.")
     with Warehouse.from_env().sql_client() as client:
         print("\nrow counts in dataset lms:")
-        for table in ("content", "users", "activities", "user_activity_daily", "user_activity_summary"):
+        for table in ("content", "users", "activities", "user_activity_daily", "user_activity_summary", "content_engagement"):
             print(f"  {table:<24} {client.execute_sql(f'SELECT COUNT(*) FROM lms.{table}')[0][0]:>8}")
         print("\ntop users by activity:")
         for row in top_users(client, 5):

@@ -69,3 +69,12 @@ def run_checks(instance: DagsterInstance, *names: str, partition: str | None = N
     job = defs.resolve_implicit_global_asset_job_def().get_subset(asset_selection=set(), asset_check_selection=checks)
     return job.execute_in_process(instance=instance, partition_key=partition, raise_on_error=False,
                                   run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+
+
+def run_job(instance: DagsterInstance, name: str, raise_on_error: bool = True):
+    """One of the project's jobs, in-process (e.g. `lms_dimensions_resync`)."""
+    from lms_assets.definitions import defs
+
+    return defs.resolve_job_def(name).execute_in_process(
+        instance=instance, raise_on_error=raise_on_error,
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})

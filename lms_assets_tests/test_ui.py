@@ -18,7 +18,7 @@ from lms_assets_tests.graphql import graphql, launch_run
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LMS_ASSETS = ["lms/activities", "lms/content", "lms/user_activity_daily", "lms/user_activity_summary", "lms/users"]
+LMS_ASSETS = ["lms/activities", "lms/content", "lms/content_engagement", "lms/user_activity_daily", "lms/user_activity_summary", "lms/users"]
 
 
 def _browser_or_skip():

@@ -6,6 +6,7 @@ INGESTION_GROUP = "lms_ingestion"
 SUMMARIES_GROUP = "lms_summaries"
 OWNERS = ["team:data-engineering"]
 API_POOL = "lms_api"  # every LMS load, to cap concurrent reads of the API
+RESYNC_TAG = "lms/resync"  # "true" on a run of the dimensions: rebuild them from a complete listing
 
 
 def lms_key(name: str) -> AssetKey:

@@ -120,6 +120,11 @@ def _writer_defaults() -> None:
     for key in ("add_dlt_load_id", "add_dlt_id"):
         if dlt.config.get(f"normalize.parquet_normalizer.{key}") is None:
             dlt.config[f"normalize.parquet_normalizer.{key}"] = True
+    # A re-sync replaces the dimensions: loaded into staging tables, then deleted and inserted in one
+    # transaction, so a reader sees the old rows or the new, never an empty table (dlt's default,
+    # truncate-and-insert, empties the table first).
+    if dlt.config.get("destination.replace_strategy") is None:
+        dlt.config["destination.replace_strategy"] = "insert-from-staging"
     # Rotate files every 100k rows, so normalize (which rewrites each Arrow file whole to add
     # the dlt columns) and the loader work on bounded files rather than one per backfill.
     for stage in ("extract", "normalize"):

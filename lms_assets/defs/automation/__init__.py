@@ -1,11 +1,11 @@
 """Automation: asset jobs, schedules, the sensor that keeps the summaries following their upstream, freshness."""
 
 from lms_assets.defs.automation.freshness import FRESHNESS_CHECKS, freshness_sensor
-from lms_assets.defs.automation.jobs import activities_job, dimensions_job
+from lms_assets.defs.automation.jobs import activities_job, dimensions_job, dimensions_resync_job
 from lms_assets.defs.automation.schedules import activities_daily, dimensions_refresh
 from lms_assets.defs.automation.sensors import summaries_automation
 
-JOBS = [dimensions_job, activities_job]
+JOBS = [dimensions_job, dimensions_resync_job, activities_job]
 SCHEDULES = [activities_daily, dimensions_refresh]
 SENSORS = [summaries_automation, freshness_sensor]
 CHECKS = [*FRESHNESS_CHECKS]

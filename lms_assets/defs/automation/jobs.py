@@ -2,7 +2,7 @@
 
 from dagster import AssetSelection, Backoff, Jitter, RetryPolicy, define_asset_job
 
-from lms_assets.defs.keys import ACTIVITIES, CONTENT, USERS
+from lms_assets.defs.keys import ACTIVITIES, CONTENT, RESYNC_TAG, USERS
 
 STEP_RETRIES = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
@@ -11,6 +11,14 @@ dimensions_job = define_asset_job(
     selection=AssetSelection.assets(CONTENT, USERS),
     op_retry_policy=STEP_RETRIES,
     description="Refresh LMS content and users (full listing, merged on id).",
+)
+
+dimensions_resync_job = define_asset_job(
+    "lms_dimensions_resync",
+    selection=AssetSelection.assets(CONTENT, USERS),
+    tags={RESYNC_TAG: "true"},
+    description=("Rebuild LMS content and users from a complete listing (dlt replace, insert-from-staging: readers "
+                 "see the old rows or the new, never an empty table); soft-deleted rows are carried over."),
 )
 
 activities_job = define_asset_job(

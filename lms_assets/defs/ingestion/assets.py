@@ -16,7 +16,7 @@ from lms_assets.defs.config import start_date
 from lms_assets.defs.ingestion.load import LoadWindow, run_load
 from lms_assets.defs.ingestion.metadata import day_materializations, with_load_metadata
 from lms_assets.defs.ingestion.translator import LmsTranslator
-from lms_assets.defs.keys import API_POOL
+from lms_assets.defs.keys import API_POOL, RESYNC_TAG
 from lms_assets.defs.partitions import daily_partitions
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.sources.lms import lms_source
@@ -51,7 +51,8 @@ def _describing_pipeline(name: str) -> dlt.Pipeline:
     pool=API_POOL,
 )
 def lms_dimensions(context: AssetExecutionContext, warehouse: WarehouseResource):
-    load = run_load(context, warehouse, "lms_dimensions", ("content", "users"), soft_deletes=True)
+    resync = context.run.tags.get(RESYNC_TAG) == "true"  # the lms_dimensions_resync job
+    load = run_load(context, warehouse, "lms_dimensions", ("content", "users"), soft_deletes=True, resync=resync)
     yield from with_load_metadata(load)
 
 

@@ -65,6 +65,7 @@ class Load:
     window_rows: Optional[int] = None
     table_names: dict[str, str] = field(default_factory=dict)
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unlisted: Optional[dict[str, list[dict]]] = None  # a re-sync: the rows each table held before it
 
 
 # Called after each committed slice but the run's last: (the load so far, slice start, slice end, rows per UTC day).
@@ -73,7 +74,7 @@ OnCommit = Callable[["Load", datetime, datetime, dict[datetime, int]], None]
 
 def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline_name: str,
              resources: tuple[str, ...], window: Optional[LoadWindow] = None, soft_deletes: bool = False,
-             on_commit: Optional[OnCommit] = None) -> Load:
+             on_commit: Optional[OnCommit] = None, resync: bool = False) -> Load:
     tables = tuple(r for r in resources if lms_key(r) in context.selected_asset_keys)
     load = Load(tables, RequestStats(), window)
     store = warehouse.get()
@@ -88,6 +89,8 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, pipel
                     load.table_names = {table: qualified_table_name(client, table) for table in load.tables}
                     if window:  # a retry (of the run, or of the step in it) keeps what its family committed
                         load.skipped = load_log.committed_windows(client, "activities", run.root_run_id or run.run_id)
+                    if resync:
+                        load.unlisted = {table: table_rows(client, table) for table in load.tables}
             todo = slices(window.start, window.end, commit_every_days(), load.skipped) if window else [None]
             if window and load.skipped:
                 context.log.info(f"Retry: {len(days_of(window.start, window.end)) - sum(len(days_of(a, b)) for a, b in todo)} "
@@ -109,7 +112,7 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
     before = {t: load.stats.api_total(LISTING_PATHS[t]) for t in load.tables}
     source = lms_source(
         request_stats=load.stats, progress=lambda p: context.log.info(p.message()), progress_every_s=progress_every_s(),
-        **({"window_start": part[0], "window_end": part[1]} if part else {}),
+        unlisted=load.unlisted, **({"window_start": part[0], "window_end": part[1]} if part else {}),
     ).with_resources(*load.tables)
     pipeline.extract(source)
     normalized = pipeline.normalize()
@@ -140,6 +143,16 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
                 load_log.record(client, entry)
                 load.committed.append(entry)
     return per_day
+
+
+def table_rows(client, table: str) -> list[dict]:
+    """Every row of `lms.<table>` as a dict (a re-sync carries the ones the listing no longer returns)."""
+    try:
+        with client.execute_query(f"SELECT * FROM lms.{table}") as cursor:
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except DatabaseUndefinedRelation:
+        return []
 
 
 def rows_per_day(client, start: datetime, end: datetime) -> dict[datetime, int]:

@@ -52,6 +52,8 @@ def with_load_metadata(load: Load) -> Iterator[MaterializeResult]:
                  "new_columns": MetadataValue.text(", ".join(load.new_columns.get(table, [])) or "none")}
         if table in load.marked_deleted:
             extra["marked_deleted"] = MetadataValue.int(load.marked_deleted[table])
+        if load.unlisted is not None:
+            extra["resync"] = MetadataValue.bool(True)
         if table == "activities":
             extra["activities_by_type"] = MetadataValue.md("| type | activities |\n|---|---|\n" + "\n".join(
                 f"| {t} | {n} |" for t, n in load.activities_by_type.items()))

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 import dlt
+import orjson
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 
@@ -58,12 +59,15 @@ def lms_source(
     progress: Optional[Callable[[Progress], None]] = None,
     progress_every_s: float = 10.0,
     pii: Optional[PiiPolicy] = None,
+    unlisted: Optional[dict[str, list[dict]]] = None,
 ) -> Sequence[Any]:
     """All three LMS resources.
 
     Activities are loaded for the half-open window `[window_start, window_end)`; without a
     window they run from `start_date` and dlt's incremental state carries the cursor forward.
     `pii` defaults to the policy in `sources.lms.pii` (see pii.py), checked here, before any request.
+    `unlisted` makes the dimensions a re-sync: each replaces its table (dlt `replace`) with the complete
+    listing plus the rows given for it that the listing no longer returns, marked deleted.
     """
     if not base_url or not str(base_url).startswith(("http://", "https://")):
         raise LmsConfigError(f"sources.lms.base_url is {base_url!r}: set it to the API's http(s) URL (env SOURCES__LMS__BASE_URL).")
@@ -104,8 +108,10 @@ def lms_source(
     reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats, int(max_concurrency))
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
     return [
-        _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii),
-        _dimension("users", settings.USERS_PATH, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii),
+        _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii,
+                   None if unlisted is None else unlisted.get("content", [])),
+        _dimension("users", settings.USERS_PATH, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii,
+                   None if unlisted is None else unlisted.get("users", [])),
         _activities(reader, start, end, timestamp_format, reporter),
     ]
 
@@ -122,20 +128,44 @@ def _check_format(fmt: str) -> None:
             "(env SOURCES__LMS__TIMESTAMP_FORMAT).")
 
 
-def _dimension(name: str, path: str, fields: dict, columns: dict, reader: ListingReader, pii: PiiPolicy) -> Any:
+def _dimension(name: str, path: str, fields: dict, columns: dict, reader: ListingReader, pii: PiiPolicy,
+               previous: Optional[list[dict]] = None) -> Any:
     # Hand-built on dlt's RESTClient rather than a rest_api entry: a listing must be read again
     # when it moves while paged (see listing.py), which a declarative resource cannot do.
     # The personal-data policy runs first: a hashed or dropped value reaches nothing after it,
     # not even the shaper's error messages.
-    @dlt.resource(name=name, primary_key="id", write_disposition="merge", columns=pii.columns(name, columns),
-                  max_table_nesting=0)
+    # A re-sync (`previous` given) replaces the table: dlt loads a staging table and swaps it in one
+    # transaction (insert-from-staging, see warehouse.py); rows the listing no longer returns are
+    # carried from `previous` (as the warehouse holds them: hashed, dropped) and marked deleted.
+    @dlt.resource(name=name, primary_key="id", write_disposition="merge" if previous is None else "replace",
+                  columns=pii.columns(name, columns), max_table_nesting=0)
     def dimension() -> Iterator[Any]:
         shape = RecordShaper(name, {f: ("text" if pii.policy(name, f) == "hash" else t) for f, t in fields.items()},
                              soft_deletes=True)
+        listed: set = set()
         for page in reader.read(path):
-            yield [shape(pii(name, record)) for record in page]
+            rows = [shape(pii(name, record)) for record in page]
+            listed.update(r.get("id") for r in rows)
+            yield rows
+        if previous is not None:
+            yield [carry_deleted(row, columns, pii, name) for row in previous if row.get("id") not in listed]
 
     return dimension
+
+
+def carry_deleted(row: dict, columns: dict, pii: PiiPolicy, resource: str) -> dict:
+    """A row of the warehouse the listing no longer returns, as a record again: marked deleted, JSON parsed
+    back, columns the policy drops left out."""
+    out = {}
+    for column, value in row.items():
+        if column.startswith("_dlt") or pii.policy(resource, column) == "drop":
+            continue
+        if isinstance(value, str) and columns.get(column, {}).get("data_type") == "json":
+            value = orjson.loads(value)
+        out[column] = value
+    if not out.get("is_deleted"):
+        out["is_deleted"], out["deleted_at"] = True, datetime.now(timezone.utc)
+    return out
 
 
 def _activities(reader: ListingReader, start: datetime, end: Optional[datetime], fmt: str,
