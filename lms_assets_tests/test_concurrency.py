@@ -107,16 +107,24 @@ def test_a_dagster_run_reports_its_requests_and_how_many_were_in_flight(lms_env,
 def test_two_range_runs_launched_together_overlap_their_api_reads(lms_env, make_sandbox, dagster_home, monkeypatch):
     """Issue #13: the DuckDB lock covers loads, not API reads, so two runs read the API at the same time."""
     import subprocess
+    import time
 
-    from lms_assets_tests.cli import finish, materialize_cli
+    from lms_assets_tests.cli import dagster, finish, materialize_cli
 
     sb = make_sandbox(SandboxOptions(latency_ms=60), profile="realistic", activities=6_000, days=6)
     db = lms_env(sb)
     monkeypatch.setenv("SOURCES__LMS__MAX_CONCURRENCY", "1")  # one request per run at a time: overlap is across runs
-    monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "50")  # ~60 pages (~4 s of reading) per run
-    runs = [materialize_cli(dagster_home, "--select", "lms/activities", "--partition-range", r, stderr=subprocess.STDOUT)
-            for r in ("2024-01-01...2024-01-03", "2024-01-04...2024-01-06")]
-    for proc in runs:
+    monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "10")  # ~300 pages (~18 s of reading) per run
+    assert finish(dagster(dagster_home, "instance", "migrate"))[0] == 0  # storage created once, before runs race
+    first = materialize_cli(dagster_home, "--select", "lms/activities", "--partition-range", "2024-01-01...2024-01-03",
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while not sb.stats.snapshot()["by_path"].get("/v1/activities 200"):  # the first run is reading
+        assert first.poll() is None and time.monotonic() < deadline, "the first run never started reading"
+        time.sleep(0.05)
+    second = materialize_cli(dagster_home, "--select", "lms/activities", "--partition-range", "2024-01-04...2024-01-06",
+                             stderr=subprocess.STDOUT)
+    for proc in (first, second):
         code, out = finish(proc)
         assert code == 0, out[-3000:]
     assert sb.stats.snapshot()["max_in_flight"] == 2
