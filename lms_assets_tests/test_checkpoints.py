@@ -99,3 +99,18 @@ def test_a_bad_commit_size_is_refused_in_one_sentence(lms_env, sandbox, instance
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "LMS_COMMIT_EVERY_DAYS is 0: set it to 1 or more" in failure.message + str(failure.event_specific_data.error)
+
+
+@pytest.mark.slow  # a Dagster run and two automation evaluations
+def test_the_daily_summary_automation_follows_the_committed_days_of_a_failed_run(lms_env, make_sandbox, instance, monkeypatch):
+    from dagster import evaluate_automation_conditions
+
+    from lms_assets.definitions import defs
+    from lms_assets.defs.keys import USER_ACTIVITY_DAILY
+
+    monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")
+    lms_env(make_sandbox(SandboxOptions(outage_after="2024-01-04T00:00:00Z"), profile="realistic"))
+    before = evaluate_automation_conditions(defs=defs, instance=instance)  # the sensor's tick before the run
+    assert not run_range(instance, "2024-01-01", "2024-01-05").success
+    after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+    assert set(after.get_requested_partitions(USER_ACTIVITY_DAILY)) == set(DAYS[:2])
