@@ -70,7 +70,7 @@ def peer(base_url: str, start: str, end: str, db: str) -> dict:
 def ours(base_url: str, start: str, end: str, db: str) -> dict:
     """(c) This project's source and pipeline for the same window, without Dagster."""
     from lms_assets.sources.lms import lms_source
-    from lms_assets.warehouse import make_pipeline
+    from lms_assets.warehouse import Warehouse, make_pipeline
 
     os.environ.update(SOURCES__LMS__BASE_URL=base_url, SOURCES__LMS__USERNAME=USER, SOURCES__LMS__PASSWORD=PASSWORD,
                       DESTINATION__DUCKDB__CREDENTIALS=db)
@@ -88,8 +88,10 @@ def ours(base_url: str, start: str, end: str, db: str) -> dict:
             began = time.perf_counter()
             if step == "extract":
                 pipeline.extract(source.with_resources("activities"))
+            elif step == "load":
+                pipeline.load(workers=Warehouse.from_env().load_workers)
             else:
-                getattr(pipeline, step)()
+                pipeline.normalize()
             steps[step] = round(time.perf_counter() - began, 2)
             rss[step] = peak()
     return {"steps": steps, "peak_rss_after_mib": rss}

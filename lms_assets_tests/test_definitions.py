@@ -68,3 +68,14 @@ def test_definitions_load_without_secrets_or_network(tmp_path):
                          cwd=Path(__file__).parent.parent)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "loaded" in out.stdout
+
+
+@pytest.mark.parametrize("chosen, expected", [(None, "system"), ("mimalloc", "mimalloc")])
+def test_arrow_buffers_come_from_the_system_allocator_unless_the_operator_chose(chosen, expected):
+    # pyarrow's mimalloc pool kept a backfill's freed batches under DuckDB's merge (issue #12's memory)
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    if chosen:
+        env["ARROW_DEFAULT_MEMORY_POOL"] = chosen
+    code = "import lms_assets.definitions, pyarrow as pa; pa.array([1]); print(pa.default_memory_pool().backend_name)"
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == expected

@@ -120,7 +120,7 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
         if table in load.tables:
             load.rows_loaded[table] += rows
     with store.write_lock():
-        info = pipeline.load()
+        info = pipeline.load(workers=store.load_workers)
         info.raise_on_failed_jobs()
         load_ids = list(info.loads_ids)
         load.load_ids.extend(load_ids)
