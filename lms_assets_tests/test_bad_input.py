@@ -81,3 +81,18 @@ def test_a_partition_key_outside_the_partitions_is_refused(lms_env, make_sandbox
     assert code != 0
     assert "1999-01-01" in out
     assert sb.stats.snapshot()["requests"] == 0  # refused before any call to the API
+
+
+def test_duckdb_running_out_of_memory_fails_in_one_sentence_and_commits_nothing(lms_env, sandbox, instance, monkeypatch):
+    db = lms_env(sandbox)
+    monkeypatch.setenv("LMS_DUCKDB_MEMORY_LIMIT", "1MB")  # far below what a merge needs
+    result = materialize(instance, "activities", first="2024-01-01", last="2024-01-03", raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "DuckDB ran out of the memory it is allowed (LMS_DUCKDB_MEMORY_LIMIT" in message
+    assert "Raise LMS_DUCKDB_MEMORY_LIMIT" in message and "LMS_COMMIT_EVERY_DAYS" in message
+    assert row_count(db, "activities") == 0
+    monkeypatch.setenv("LMS_DUCKDB_MEMORY_LIMIT", "128MB")  # the same range loads once the limit allows it
+    assert materialize(instance, "activities", first="2024-01-01", last="2024-01-03").success
+    assert row_count(db, "activities") > 0

@@ -8,6 +8,7 @@ from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.schema.exceptions import DataValidationError
 
 from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError, LmsRefusedError, quoted_message
+from lms_assets.warehouse.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
 def _chain(exc: BaseException):
@@ -16,6 +17,11 @@ def _chain(exc: BaseException):
         seen.add(id(exc))
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+def _duckdb_out_of_memory(cause: BaseException) -> bool:
+    # DuckDB's own OutOfMemoryException, or dlt's wrapper of it (which keeps only its text)
+    return type(cause).__name__ == "OutOfMemoryException" or str(cause).startswith("Out of Memory Error")
 
 
 def describe(exc: BaseException) -> tuple[str, bool] | None:
@@ -35,6 +41,14 @@ def describe(exc: BaseException) -> tuple[str, bool] | None:
                 f"Column {column!r} of lms.{cause.table_name} changed type in the API's answers{got}; "
                 "nothing of this load was written. The LMS API's schema changed: widen the column's "
                 "hint in lms_assets/sources/lms/settings.py (or drop the column) and re-run.",
+                True,
+            )
+        if _duckdb_out_of_memory(cause):
+            return (
+                f"DuckDB ran out of the memory it is allowed (LMS_DUCKDB_MEMORY_LIMIT, default "
+                f"{DEFAULT_DUCKDB_MEMORY_LIMIT}) while loading; the slice being loaded was not "
+                "committed (days committed before it are kept). Raise LMS_DUCKDB_MEMORY_LIMIT (e.g. 512MB), "
+                "or commit fewer days at a time with LMS_COMMIT_EVERY_DAYS, and re-run.",
                 True,
             )
         if isinstance(cause, requests.ConnectionError):
