@@ -66,6 +66,21 @@ def test_requests_per_second_is_never_exceeded_across_threads(lms_env, make_sand
 
 
 @pytest.mark.slow  # seconds of waiting or several runs: the full suite's
+def test_requests_per_second_holds_at_the_api_when_requests_arrive_late_and_out_of_order(lms_env, make_sandbox, monkeypatch):
+    # A request arrives some time between its turn and its answer; counted from its turn, one held on
+    # the way (here up to 150 ms) and the one sent a window after it land in the same second at the API.
+    sb = make_sandbox(SandboxOptions(arrival_jitter_ms=150), **DATA)
+    db = lms_env(sb)
+    monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "100")
+    monkeypatch.setenv("SOURCES__LMS__REQUESTS_PER_SECOND", "20")
+    _load(max_concurrency=8)
+    _assert_exact(db, sb)
+    served = sb.stats.snapshot()
+    assert served["requests"] > 60 and served["max_in_flight"] > 1
+    assert served["max_per_second"] <= 20
+
+
+@pytest.mark.slow  # seconds of waiting or several runs: the full suite's
 def test_a_rate_limited_api_slows_the_whole_run_without_losing_a_row(lms_env, make_sandbox):
     sb = make_sandbox(SandboxOptions(rate_limit=15), **DATA)
     db = lms_env(sb)

@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests that fail (0..1)")
     p.add_argument("--retry-after", default="0,1", help="Retry-After seconds for 429s, comma separated")
     p.add_argument("--latency-ms", type=float, default=0.0)
+    p.add_argument("--arrival-jitter-ms", type=float, default=0.0,
+                   help="a delay on the way in, drawn per request from [0, this): arrivals reordered and late")
     p.add_argument("--no-totals", action="store_true", help="omit the pagination totals from list answers")
     p.add_argument("--bounds", choices=BOUNDS, default="inclusive",
                    help="how timestampFrom/timestampTo are read: from <= date <= to, or from < date < to")
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     options = SandboxOptions(
         username=args.username, password=args.password, fault_rate=args.fault_rate,
         retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
-        latency_ms=args.latency_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
+        latency_ms=args.latency_ms, arrival_jitter_ms=args.arrival_jitter_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
         page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
         drift=args.drift, rate_limit=args.rate_limit, outage_after=args.outage_after,

@@ -34,6 +34,9 @@ class SandboxOptions:
     fault_rate: float = 0.0
     retry_after: tuple[int, ...] = (0, 1)
     latency_ms: float = 0.0
+    # A delay on the way in, drawn per request from [0, this): requests arrive in another order, and
+    # later, than they were sent (a network's jitter), as the rate limit counts arrivals.
+    arrival_jitter_ms: float = 0.0
     totals: bool = True
     fail_paths: tuple[str, ...] = ()  # paths that always answer 503, to prove a run gives up
     fault_statuses: tuple[int, ...] = (429, 429, 500, 502, 503, 504)
@@ -193,6 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path not in ("/v1/contents", "/v1/users", "/v1/activities"):
             self._error(404, f"no such endpoint {path}", path)
             return
+        if srv.options.arrival_jitter_ms:
+            time.sleep(srv.jitter.uniform(0, srv.options.arrival_jitter_ms) / 1000)
         arrived = srv.stats.arrived()
         try:
             self._api(url, path, arrived)
@@ -357,6 +362,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._cache_lock = threading.Lock()
         self.inserted: dict[str, list[tuple[int | None, dict]]] = {}  # (instant, record) added by --drift
         self._window: deque[float] = deque()  # arrivals of the last second, for --rate-limit
+        self.jitter = random.Random(self.options.seed)
         self._window_lock = threading.Lock()
         self._drift_lock = threading.Lock()
 
