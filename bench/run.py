@@ -19,13 +19,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import requests
 
-from lms_assets.sandbox import SandboxData
 from lms_assets.sandbox.process import sandbox_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,10 +59,28 @@ def _child(cmd: list[str], env: dict | None = None) -> tuple[float, float, str]:
     return wall, usage.ru_maxrss / 1024, drained["out"].decode()
 
 
+def _sandbox_facts(rows: int, days: int = DAYS) -> dict:
+    """The lowest and highest activity id, and the activities of the first `days` days, computed in a child.
+
+    Not here: a child's peak RSS starts at what this process holds when it forks it (Linux carries
+    the RSS over exec into `ru_maxrss`), and the ids of 2M activities would add ~150 MiB to every
+    variant's figure, the raw download's included.
+    """
+    code = (
+        "import json; from datetime import datetime, timezone; from lms_assets.sandbox import SandboxData\n"
+        f"d = SandboxData(profile={PROFILE!r}, activities={rows}, days={DAYS}, users=2000, contents=500)\n"
+        f"ids = [d.activity_id(i) for i in range({rows})]\n"
+        f"lo = int(datetime({FIRST_DAY.year}, {FIRST_DAY.month}, {FIRST_DAY.day}, tzinfo=timezone.utc).timestamp() * 1000)\n"
+        f"n = sum(1 for ms in d.activity_ms if lo <= ms < lo + {days} * 86_400_000)\n"
+        "print(json.dumps({'lo': min(ids), 'hi': max(ids), 'days_rows': n}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def _id_range(rows: int) -> tuple[str, str]:
-    data = SandboxData(profile=PROFILE, activities=rows, days=DAYS, users=2000, contents=500)
-    ids = [data.activity_id(i) for i in range(rows)]
-    return min(ids), max(ids)
+    facts = _sandbox_facts(rows)
+    return facts["lo"], facts["hi"]
 
 
 def _verify(db: Path, expected_rows: int, id_range: tuple[str, str]) -> None:
@@ -77,9 +94,7 @@ def _verify(db: Path, expected_rows: int, id_range: tuple[str, str]) -> None:
 
 def _verify_days(db: Path, rows: int, days: int) -> None:
     """The first `days` days landed exactly: as many rows as the sandbox holds for them, no id twice."""
-    data = SandboxData(profile=PROFILE, activities=rows, days=DAYS, users=2000, contents=500)
-    lo = int(datetime(FIRST_DAY.year, FIRST_DAY.month, FIRST_DAY.day, tzinfo=timezone.utc).timestamp() * 1000)
-    want = sum(1 for ms in data.activity_ms if lo <= ms < lo + days * 86_400_000)
+    want = _sandbox_facts(rows, days)["days_rows"]
     with duckdb.connect(str(db), read_only=True) as con:
         n, distinct = con.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM lms.activities").fetchone()
     if (n, distinct) != (want, want):

@@ -18,6 +18,16 @@ import requests
 USER, PASSWORD = "sandbox", "sandbox-password"
 
 
+def own_peak_mib() -> float:
+    """This process's peak RSS since its exec (VmHWM); `ru_maxrss` would include what the parent held at fork."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def raw(base_url: str, start: str, end: str, db: str) -> dict:
     """(a) The limit: every page of the window with a bare requests loop, parsed, kept in memory.
 
@@ -74,10 +84,8 @@ def ours(base_url: str, start: str, end: str, db: str) -> dict:
 
     os.environ.update(SOURCES__LMS__BASE_URL=base_url, SOURCES__LMS__USERNAME=USER, SOURCES__LMS__PASSWORD=PASSWORD,
                       DESTINATION__DUCKDB__CREDENTIALS=db)
-    import resource
-
     def peak() -> float:
-        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        return round(own_peak_mib())
 
     with tempfile.TemporaryDirectory() as wd:
         pipeline = make_pipeline("bench_ours", working_dir=wd)
@@ -102,9 +110,7 @@ def main() -> None:
     started = time.perf_counter()
     extra = {"raw": raw, "peer": peer, "ours": ours}[variant](base_url, start, end, db)
     elapsed = time.perf_counter() - started
-    import resource
-
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = own_peak_mib()
     print(json.dumps({"seconds": elapsed, "peak_rss_mib": peak_mib, **extra}))
 
 
