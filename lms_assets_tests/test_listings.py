@@ -103,3 +103,22 @@ def test_a_listing_that_never_holds_still_fails_clearly_with_nothing_written(lms
     assert "GET v1/users: totalResults changed from" in message and "on each of 3 reads" in message
     assert "sources.lms.max_listing_reads" in message
     assert row_count(db, "users") == 0
+
+
+def test_a_load_that_read_its_listing_twice_is_deduplicated_even_after_clean_loads(lms_env, make_sandbox):
+    # A load whose ids were all distinct lets dlt's merge skip its deduplication (issue #12); dlt keeps
+    # that hint in the stored schema, and a later load of a listing that moved holds ids twice.
+    window = dict(window_start=utc(2024, 1, 2), window_end=utc(2024, 1, 4))
+    db = lms_env(make_sandbox(profile="realistic"))
+    pipeline = make_pipeline("lms_test")
+    pipeline.run(lms_source(**window).with_resources("activities"))
+    assert pipeline.default_schema.tables["activities"].get("x-stage-data-deduplicated") is True
+    moving = make_sandbox(SandboxOptions(drift=1), profile="realistic")
+    lms_env(moving)
+    stats = RequestStats()
+    pipeline.run(lms_source(request_stats=stats, **window).with_resources("activities"))
+    assert stats.rereads["/v1/activities"] == 1  # page 1's last record was read twice
+    total, distinct = query(db, "select count(*), count(distinct id) from lms.activities")[0]
+    assert total == distinct
+    new = {r["id"] for _, r in moving.server.inserted["/v1/activities"]}
+    assert set(ids(db, "activities")) == set(expected_activities(moving.data, utc(2024, 1, 2), utc(2024, 1, 4))) | new

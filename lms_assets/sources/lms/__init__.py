@@ -16,6 +16,7 @@ from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 
 from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
+from lms_assets.sources.lms.dedup import MERGE, IdLedger, declare_deduplicated, forget_deduplicated
 from lms_assets.sources.lms.helpers import (
     LmsConfigError,
     LmsResponseError,
@@ -175,8 +176,9 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
     # undocumented inclusiveness, are asked a second wider on each side before dlt's
     # incremental trims the rows back to exactly [start, end). Pages are batched into Arrow
     # tables: dlt then writes them as files without its row-by-row normalize, the hot path of
-    # a backfill (see bench/).
-    @dlt.resource(name="activities", primary_key="id", write_disposition="merge",
+    # a backfill (see bench/). A load whose ids were all distinct lets dlt's merge skip its
+    # deduplication (dedup.py).
+    @dlt.resource(name="activities", primary_key="id", write_disposition=MERGE,
                   columns=settings.ACTIVITIES_COLUMNS, max_table_nesting=0)
     def activities(
         cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
@@ -189,6 +191,8 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
         params = {settings.WINDOW_FROM_PARAM: lower_bound(lower, fmt), settings.WINDOW_TO_PARAM: upper_bound(upper, fmt)}
         what = f"GET {settings.ACTIVITIES_PATH} for [{as_utc(lower).isoformat()}, {as_utc(upper).isoformat()})"
         batch: list[dict] = []
+        ledger = IdLedger()
+        forget_deduplicated("activities")
         reporter.begin()
         for page in reader.read(settings.ACTIVITIES_PATH, params, what):
             try:  # the fast path: every date is an ISO-8601 string with its offset
@@ -201,6 +205,7 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
             for record, instant in zip(page, dates, strict=True):
                 record["date"] = instant
             reporter.page(len(dates), dates[-1] if dates else None)
+            ledger.add(page)
             batch.extend(page)
             if len(batch) >= settings.ARROW_BATCH_ROWS:
                 yield activities_table(batch)
@@ -208,6 +213,8 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
         if batch:
             yield activities_table(batch)
         reporter.finish()
+        if ledger.all_distinct():
+            yield declare_deduplicated(activities_table([]))
 
     return activities
 

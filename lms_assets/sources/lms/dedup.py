@@ -1,0 +1,55 @@
+"""Letting dlt's merge skip its deduplication when a load is known to hold each id once.
+
+dlt's delete-insert merge first numbers the staging rows per primary key (`ROW_NUMBER() OVER
+(PARTITION BY id)` over every column) to keep one of each: at 2M activities that was 12 of a 22 s
+load and most of its memory (bench/, issue #12). An activity window read in one pass holds each id
+once; only a listing read again because it moved (listing.py) yields ids twice. So the ids of a
+load are tracked as 64-bit hashes (8 bytes a row), and when none repeats the last item tells dlt the
+staging data is deduplicated (`write_disposition={"deduplicated": True}`, dlt's documented merge
+option). A hash collision only keeps the deduplication: never a lost row.
+
+dlt keeps that table hint in the stored schema, and a later `deduplicated: False` does not clear
+it, so each load removes it from the schema it extracts into before its first item.
+"""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any, Iterable
+
+import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MERGE: dict = {"disposition": "merge", "strategy": "delete-insert"}
+DEDUPLICATED_HINT = "x-stage-data-deduplicated"  # where dlt stores `deduplicated` in the table schema
+
+
+class IdLedger:
+    """The ids one load has yielded, as hashes."""
+
+    def __init__(self) -> None:
+        self._hashes = array("q")
+
+    def add(self, records: Iterable[dict]) -> None:
+        self._hashes.extend(map(hash, (r["id"] for r in records)))
+
+    def all_distinct(self) -> bool:
+        if not self._hashes:
+            return True
+        hashes = pa.Array.from_buffers(pa.int64(), len(self._hashes), [None, pa.py_buffer(self._hashes)])
+        return pc.count_distinct(hashes).as_py() == len(self._hashes)
+
+
+def forget_deduplicated(table: str) -> None:
+    """Drop the hint a previous load left on `table` in the schema being extracted into (see above)."""
+    try:
+        schema = dlt.current.source_schema()
+    except Exception:  # noqa: BLE001 - iterated outside a pipeline: no schema, nothing to clear
+        return
+    schema.tables.get(table, {}).pop(DEDUPLICATED_HINT, None)
+
+
+def declare_deduplicated(item: Any) -> Any:
+    """`item` carrying the hint that this load's staging data holds each id once."""
+    return dlt.mark.with_hints(item, dlt.mark.make_hints(write_disposition={**MERGE, "deduplicated": True}))
