@@ -213,7 +213,7 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
         if batch:
             yield activities_table(batch)
         reporter.finish()
-        if ledger.all_distinct():
+        if ledger and ledger.all_distinct():  # (an empty window yields nothing: no table before its first row)
             yield declare_deduplicated(activities_table([]))
 
     return activities
