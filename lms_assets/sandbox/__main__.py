@@ -25,9 +25,21 @@ def _parser() -> argparse.ArgumentParser:
                    help="first day of activity (UTC), YYYY-MM-DD")
     p.add_argument("--days", type=int, default=30, help="days of activity from --start")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--audiences", type=int, default=8, help="audiences (two structures, the rest audiences)")
+    p.add_argument("--assignments", type=int, default=12, help="assignments (the last one flagged deleted)")
+    p.add_argument("--cpd-per-day", type=int, default=20, help="CPD entries per day of --days")
     p.add_argument("--username", default="sandbox")
     p.add_argument("--password", default=os.environ.get("LMS_SANDBOX_PASSWORD", "sandbox-password"),
                    help="default: $LMS_SANDBOX_PASSWORD or 'sandbox-password'")
+    p.add_argument("--tenant-id", default="sandbox-tenant", help="OAuth: the tenant of POST /oauth2/token/<tenant id>")
+    p.add_argument("--client-id", default="sandbox-client", help="OAuth: the client id")
+    p.add_argument("--client-secret", default=os.environ.get("LMS_SANDBOX_CLIENT_SECRET", "sandbox-client-secret"),
+                   help="OAuth: the client secret (default: $LMS_SANDBOX_CLIENT_SECRET or 'sandbox-client-secret')")
+    p.add_argument("--token-ttl", type=int, default=3600, help="OAuth: a token's expires_in, in seconds")
+    p.add_argument("--token-requests", type=int, default=None,
+                   help="OAuth: requests a token serves before it answers 401 (a token revoked early)")
+    p.add_argument("--token-grants", type=int, default=None,
+                   help="OAuth: tokens issued before the endpoint refuses the client (a client revoked)")
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests that fail (0..1)")
     p.add_argument("--retry-after", default="0,1", help="Retry-After seconds for 429s, comma separated")
     p.add_argument("--latency-ms", type=float, default=0.0)
@@ -54,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     data = SandboxData(seed=args.seed, users=args.users, contents=args.contents,
-                       activities=args.activities, start=args.start, days=args.days, profile=args.profile)
+                       activities=args.activities, start=args.start, days=args.days, profile=args.profile,
+                       audiences=args.audiences, assignments=args.assignments, cpd_per_day=args.cpd_per_day)
     options = SandboxOptions(
         username=args.username, password=args.password, fault_rate=args.fault_rate,
         retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
@@ -62,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
         page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
         drift=args.drift, rate_limit=args.rate_limit, outage_after=args.outage_after,
+        tenant_id=args.tenant_id, client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
+        token_requests=args.token_requests, token_grants=args.token_grants,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import cached_property, lru_cache
 
 DAY_MS = 86_400_000
@@ -37,7 +37,7 @@ LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Al
 
 
 _MASK = (1 << 64) - 1
-_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4, "p": 5}
+_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4, "p": 5, "d": 6, "m": 7, "g": 8, "e": 9, "f": 10, "w": 11}
 
 
 def _mix(seed: int, kind: str, i: int) -> int:
@@ -80,6 +80,9 @@ class SandboxData:
     unknown_user_share: float = 0.01
     null_user_share: float = 0.02
     profile: str = "seed"
+    audiences: int = 8
+    assignments: int = 12
+    cpd_per_day: int = 20
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -114,6 +117,8 @@ class SandboxData:
         regular = n - len(specials)
         span = self.end_ms - self.start_ms
         out = list(specials)
+        if self.realistic:  # weekdays busier than weekends, and growth over the period: charts that are not flat
+            return sorted(out + self._rhythmic(regular))
         for i in range(regular):
             h = _mix(self.seed, "t", i)
             base = self.start_ms + (i * span) // max(regular, 1)
@@ -123,6 +128,25 @@ class SandboxData:
                 ms -= ms % 1000
             out.append(min(ms, self.end_ms - 1))
         out.sort()
+        return out
+
+    def _rhythmic(self, regular: int) -> list[int]:
+        """`regular` instants spread over the days by weight: weekends at 35%, a rise of half over the period."""
+        weights = [(0.35 if (self.start + timedelta(days=d)).weekday() >= 5 else 1.0) * (1 + 0.5 * d / max(self.days, 1))
+                   for d in range(self.days)]
+        total = sum(weights)
+        bounds = [round(regular * sum(weights[:d + 1]) / total) for d in range(self.days)]
+        out, i = [], 0
+        for d, upto in enumerate(bounds):
+            day_start = self.start_ms + d * DAY_MS
+            for _ in range(i, upto):
+                h = _mix(self.seed, "t", i)
+                ms = day_start + 1 + h % (DAY_MS - 251)  # never on the midnight specials
+                if h >> 40 & 1:  # half the activities fall on whole seconds
+                    ms -= ms % 1000
+                    ms = ms if ms > day_start else ms + 1000
+                out.append(ms)
+                i += 1
         return out
 
     # ---- records -------------------------------------------------------------------------
@@ -347,14 +371,129 @@ class SandboxData:
             record["with"] = None if w == 0 else {} if w == 1 else {"id": self.user_id((h >> 20) % self.users), "type": "user"}
         return record
 
+    # ---- audiences, assignments, enrolments, CPD (the same shapes in both profiles) ---------
+
+    def audience_id(self, k: int) -> str:
+        return self._hex("d", k)
+
+    def audience(self, k: int) -> dict:
+        h = _mix(self.seed, "d", k)
+        parent = None if k < 2 else k % 2
+        return {
+            "id": self.audience_id(k),
+            "name": f"Structure {k}" if k < 2 else f"Audience {k}",
+            "reference": None if k % 5 == 4 else f"AUD{k:04d}",
+            "category": "structure" if k < 2 else "audience",
+            "type": ("smart", "manual")[h % 2],
+            "parent": None if parent is None else {"id": self.audience_id(parent), "name": f"Structure {parent}",
+                                                   "reference": f"AUD{parent:04d}"},
+        }
+
+    @cached_property
+    def members(self) -> list[list[int]]:
+        """User indexes of each audience: every user in one of the two structures, a quarter in each audience."""
+        return [[j for j in range(self.users) if (j % 2 == k if k < 2 else _mix(self.seed, "m", k * 1_000_003 + j) % 4 == 0)]
+                for k in range(self.audiences)]
+
+    def member(self, k: int, j: int) -> dict:
+        user = self.user(j)
+        return {"userId": user["id"], "reference": user.get("ref", f"EMP{j:06d}"), "email": user["email"]}
+
+    def assignment_id(self, a: int) -> str:
+        return self._hex("g", a)
+
+    def assignment_audience(self, a: int) -> int:
+        return a % self.audiences
+
+    def assignment(self, a: int) -> dict:
+        h = _mix(self.seed, "g", a)
+        created = self.start_ms - (30 + h % 170) * DAY_MS
+        created -= created % 1000
+        deleted = a == self.assignments - 1  # listed, flagged deleted
+        return {
+            "id": self.assignment_id(a),
+            "audienceId": self.audience_id(self.assignment_audience(a)),
+            "primaryContentId": self.content_id((h >> 8) % self.contents),
+            "alternativeContentIds": [self.content_id((h >> (16 + 4 * k)) % self.contents) for k in range((h >> 12) % 3)],
+            "completionPeriod": (7, 14, 30, 90)[(h >> 20) % 4],
+            "recurrence": None if (h >> 22) % 3 else 365,
+            "isActive": a % 5 != 4,
+            "isDeleted": deleted,
+            "createdAt": _iso(created),
+            "updatedAt": _iso(created + DAY_MS),
+            "deletedAt": _iso(created + 2 * DAY_MS) if deleted else None,
+        }
+
+    def enrolment_id(self, a: int, j: int) -> str:
+        return self._hex("e", a * 10_000_000 + j)
+
+    def enrolment(self, a: int, j: int) -> dict:
+        h = _mix(self.seed, "e", a * 10_000_000 + j)
+        assignment = self.assignment(a)
+        available = self.start_ms - (h % 60) * DAY_MS
+        available -= available % DAY_MS
+        due = available + int(assignment["completionPeriod"]) * DAY_MS
+        r = (h >> 8) % 100
+        status = "complete" if r < 45 else "open" if r < 70 else "overdue" if r < 90 else "scheduled" if r < 95 else "archived"
+        if status == "scheduled":
+            available, due = self.end_ms + 7 * DAY_MS, self.end_ms + 37 * DAY_MS
+        completed = available + (h >> 16) % max(due - available, 1) // 1000 * 1000 if status == "complete" else None
+        updated = self.start_ms - 30 * DAY_MS + (h >> 24) % ((self.days + 30) * DAY_MS)
+        updated -= updated % 1000
+        return {
+            "id": self.enrolment_id(a, j),
+            "userId": self.user_id(j),
+            "assignmentId": assignment["id"],
+            "audienceId": assignment["audienceId"],
+            "primaryContentId": assignment["primaryContentId"],
+            "status": status,
+            "availableDate": _iso(available),
+            "dueDate": _iso(due),
+            "lastCompletedAt": None if completed is None else _iso(completed),
+            "updatedAt": _iso(updated),
+        }
+
+    def enrolments_of(self, a: int) -> list[int]:
+        return self.members[self.assignment_audience(a)]
+
+    @cached_property
+    def cpd_ms(self) -> list[int]:
+        """Sorted whole-second instants of the CPD entries: `cpd_per_day` a day, the first exactly at midnight."""
+        out = []
+        for d in range(self.days):
+            midnight = self.start_ms + d * DAY_MS
+            for k in range(self.cpd_per_day):
+                ms = midnight if k == 0 else midnight + _mix(self.seed, "w", d * 100_000 + k) % DAY_MS
+                out.append(ms - ms % 1000)
+        out.sort()
+        return out
+
+    def cpd_entry(self, i: int) -> dict:
+        h = _mix(self.seed, "f", i)
+        ms = self.cpd_ms[i]
+        kind = ("course", "webinar", "reading", "conference")[h % 4]
+        category = (h >> 4) % 3
+        return {
+            "logEntryId": self._hex("f", i),
+            "userId": self.user_id((h >> 8) % self.users),
+            "activity": {"type": kind, "name": f"{kind.title()} {i}"},
+            "category": {"categoryId": self._hex("w", category), "name": ("Clinical", "Leadership", "Safety")[category]},
+            # the documented bound format, written in the records too
+            "entryDate": datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+            "durationMinutes": _number(((h >> 16) % 480 + 1) / (1 if (h >> 26) & 1 else 4)),
+            "isVerified": bool((h >> 28) & 1),
+        }
+
     # ---- listings --------------------------------------------------------------------------
 
-    def activity_range(self, from_ms: int | None, to_ms: int | None, inclusive: bool = True) -> range:
-        """Indexes of activities within the bounds: `from <= t <= to`, or `from < t < to` when exclusive.
+    def activity_range(self, from_ms: int | None, to_ms: int | None, inclusive: bool = True,
+                       instants: list[int] | None = None) -> range:
+        """Indexes of activities (or of `instants`) within the bounds: `from <= t <= to`, or `from < t < to`
+        when exclusive.
 
         The API documents the bounds as "after" and "before" without saying which.
         """
-        ms = self.activity_ms
+        ms = self.activity_ms if instants is None else instants
         left, right = (bisect.bisect_left, bisect.bisect_right) if inclusive else (bisect.bisect_right, bisect.bisect_left)
         lo = 0 if from_ms is None else left(ms, from_ms)
         hi = len(ms) if to_ms is None else right(ms, to_ms)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import base64
 import hmac
 import random
+import re
+import secrets
 import threading
 import time
 from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,10 +65,22 @@ class SandboxOptions:
     # An outage of the activities endpoint: a window whose upper bound reaches past this instant
     # (ISO 8601) answers 503, as an API down for maintenance part-way through a backfill would.
     outage_after: str | None = None
+    # OAuth 2.0 client credentials (POST /oauth2/token/<tenant_id>), beside basic auth.
+    client_id: str = "sandbox-client"
+    client_secret: str = "sandbox-client-secret"
+    tenant_id: str = "sandbox-tenant"
+    token_ttl: int = 3600  # the `expires_in` of a token, and how long it is accepted
+    token_requests: int | None = None  # API requests a token serves before it answers 401 (revoked early)
+    token_grants: int | None = None  # tokens the endpoint issues before it refuses the client (revoked)
 
 
 BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total",
-               "object-in-text")
+               "object-in-text", "array-to-envelope")
+# Listings the real API answers with a bare JSON array (no envelope, no totals), perPage <= 100.
+ARRAY_LISTINGS = re.compile(r"^/v1/assignments(/[^/]+/enrolments)?$")
+MAX_PER_PAGE_ARRAY = 100
+API_PATHS = re.compile(r"^/v1/(contents|users|activities|audiences|audiences/[^/]+/members|assignments|"
+                       r"assignments/[^/]+/enrolments|cpdEntries)$")
 BOUNDS = ("inclusive", "exclusive")
 REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
            500: "Internal Server Error", 503: "Service Unavailable"}
@@ -81,6 +96,8 @@ class SandboxStats:
     max_in_flight: int = 0
     arrivals: list = field(default_factory=list)  # monotonic arrival time of every API request
     windows: list = field(default_factory=list)  # (timestampFrom, timestampTo) in epoch ms of every activities page served
+    tokens_issued: int = 0
+    queries: list = field(default_factory=list)  # (path, query) of every listing request answered 200
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def count(self, path: str, status: int) -> None:
@@ -122,6 +139,7 @@ class SandboxStats:
                 "by_status": dict(self.by_status),
                 "by_path": dict(self.by_path),
                 "max_in_flight": self.max_in_flight,
+                "tokens_issued": self.tokens_issued,
             }
         snap["max_per_second"] = self.max_per_second()
         return snap
@@ -133,6 +151,8 @@ class SandboxStats:
             self.max_in_flight = 0
             self.arrivals.clear()
             self.windows.clear()
+            self.queries.clear()
+            self.tokens_issued = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -166,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
+        if header.startswith("Bearer "):
+            return self.server.accept_token(header[7:])
         if not header.startswith("Basic "):
             return False
         try:
@@ -177,15 +199,46 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         path = urlsplit(self.path).path
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if path == "/_sandbox/reset":
             self.server.stats.reset()
             self._send(200, b"{}")
+        elif path == "/_sandbox/touch-enrolments":
+            count = int(parse_qs(urlsplit(self.path).query).get("count", ["1"])[-1])
+            self._send(200, orjson.dumps({"touched": self.server.touch_enrolments(count)}))
+        elif path.startswith(("/oauth2/token/", "/rest/oauth2/token/")):
+            self._token(path.rsplit("/", 1)[-1], body)
         else:
             self._send(404, b'{"error": "not found"}')
+
+    def _token(self, tenant: str, body: bytes) -> None:
+        """The client-credentials grant: the client's id and secret in a Basic header or in the form."""
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            try:
+                client_id, _, client_secret = base64.b64decode(header[6:]).decode().partition(":")
+            except ValueError:
+                pass
+        srv, opts = self.server, self.server.options
+        path = "/oauth2/token"
+        if form.get("grant_type") != "client_credentials":
+            self._json(400, {"error": "unsupported_grant_type", "message": "grant_type must be client_credentials"}, path)
+            return
+        valid = (hmac.compare_digest(tenant, opts.tenant_id) and hmac.compare_digest(client_id, opts.client_id)
+                 and hmac.compare_digest(client_secret, opts.client_secret))
+        token = srv.issue_token() if valid else None
+        if token is None:
+            self._json(401, {"error": "invalid_client", "message": "client authentication failed"}, path)
+            return
+        self._json(200, {"access_token": token, "token_type": "Bearer", "expires_in": opts.token_ttl}, path)
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         url = urlsplit(self.path)
         path = url.path.rstrip("/")
+        if path.startswith("/rest/"):  # the real API's REST root is https://<host>/rest
+            path = path[len("/rest"):]
         srv = self.server
         if path == "/_sandbox/stats":
             self._send(200, orjson.dumps(srv.stats.snapshot()))
@@ -193,7 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/_sandbox/health":
             self._send(200, b'{"ok": true}')
             return
-        if path not in ("/v1/contents", "/v1/users", "/v1/activities"):
+        if not API_PATHS.match(path):
             self._error(404, f"no such endpoint {path}", path)
             return
         if srv.options.arrival_jitter_ms:
@@ -216,7 +269,9 @@ class _Handler(BaseHTTPRequestHandler):
         if srv.options.latency_ms:
             time.sleep(srv.options.latency_ms / 1000)
         if not self._authorized():
-            self._error(401, "invalid tenant ID or API secret", path, {"WWW-Authenticate": 'Basic realm="lms"'})
+            bearer = self.headers.get("Authorization", "").startswith("Bearer ")
+            self._error(401, "the access token has expired" if bearer else "invalid tenant ID or API secret", path,
+                        {"WWW-Authenticate": 'Bearer' if bearer else 'Basic realm="lms"'})
             return
         if path in srv.options.fail_paths:
             if srv.data.realistic:
@@ -233,8 +288,10 @@ class _Handler(BaseHTTPRequestHandler):
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             page = int(query.get("page", "1"))
             per_page = int(query.get("perPage", "50"))
-            if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-                raise ValueError(f"page must be >= 1 and perPage in 1..{MAX_PER_PAGE}")
+            array = bool(ARRAY_LISTINGS.match(path))
+            most = MAX_PER_PAGE_ARRAY if array else MAX_PER_PAGE
+            if page < 1 or not 1 <= per_page <= most:
+                raise ValueError(f"page must be >= 1 and perPage in 1..{most}")
             bounds = None
             if path == "/v1/activities":
                 lo, hi = (self._bound(query, name) for name in ("timestampFrom", "timestampTo"))
@@ -246,14 +303,19 @@ class _Handler(BaseHTTPRequestHandler):
                 make = srv.data.activity
             elif path == "/v1/users":
                 listing, make = range(srv.data.users), srv.data.user
-            else:
+            elif path == "/v1/contents":
                 listing, make = range(srv.data.contents), srv.data.content
+            else:
+                listing, make = srv.listing(path, {k: self._bound(query, k) for k in
+                                                   ("entryDateFrom", "entryDateTo", "updatedAtFrom", "updatedAtTo")})
         except (ValueError, KeyError) as exc:
             self._error(400, str(exc), path)
             return
         if bounds is not None:
             srv.stats.served_window(bounds)
-        if page >= 2:
+        with srv.stats.lock:
+            srv.stats.queries.append((path, query))
+        if page >= 2 and path in ("/v1/users", "/v1/contents", "/v1/activities"):
             srv.drift_once(path, bounds)
         front = srv.inserted_for(path, bounds)
         mode = srv.options.break_mode
@@ -267,7 +329,7 @@ class _Handler(BaseHTTPRequestHandler):
             srv.stats.count(path, 200)
             self._send(200, cached)
             return
-        if srv.options.hidden_ids and path != "/v1/activities":
+        if srv.options.hidden_ids and path in ("/v1/users", "/v1/contents"):
             listing = srv.visible(path, listing, make)
         total = len(front) + len(listing)
         lo_i, hi_i = (page - 1) * per_page, page * per_page
@@ -279,6 +341,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, b"<html><body>Maintenance</body></html>", "text/html")
                 return
             body = _broken(mode, body)
+        if array and not (broken and mode == "array-to-envelope") and isinstance(body, dict) and "results" in body:
+            body = body["results"]  # a bare array: no envelope, no totals
         encoded = orjson.dumps(body)
         if not uncached:
             srv.cache_page(cache_key, encoded)
@@ -365,6 +429,81 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.jitter = random.Random(self.options.seed)
         self._window_lock = threading.Lock()
         self._drift_lock = threading.Lock()
+        self._token_lock = threading.Lock()
+        self.tokens: dict[str, list] = {}  # token -> [expires at (monotonic), requests left or None]
+        self.touched: dict[tuple[int, int], dict] = {}  # (assignment, user) -> enrolment updated by touch_enrolments
+
+    def listing(self, path: str, bounds: dict):
+        """(indexes, record maker) of the listings beside content, users and activities."""
+        data, parts = self.data, path.strip("/").split("/")
+        if path == "/v1/audiences":
+            return range(data.audiences), data.audience
+        if path == "/v1/assignments":
+            return range(data.assignments), data.assignment
+        if path == "/v1/cpdEntries":
+            inclusive = self.options.bounds == "inclusive"
+            return data.activity_range(bounds["entryDateFrom"], bounds["entryDateTo"], inclusive, data.cpd_ms), data.cpd_entry
+        parent = parts[2]
+        if parts[1] == "audiences":
+            k = self._index(parent, data.audiences, data.audience_id)
+            return data.members[k], lambda j: data.member(k, j)
+        a = self._index(parent, data.assignments, data.assignment_id)
+
+        def make(j: int) -> dict:
+            return self.touched.get((a, j)) or data.enrolment(a, j)
+
+        lo, hi = bounds["updatedAtFrom"], bounds["updatedAtTo"]
+        inclusive = self.options.bounds == "inclusive"
+
+        def inside(j: int) -> bool:
+            ms = int(datetime.fromisoformat(make(j)["updatedAt"]).timestamp() * 1000)
+            above = lo is None or (ms >= lo if inclusive else ms > lo)
+            return above and (hi is None or (ms <= hi if inclusive else ms < hi))
+
+        return [j for j in data.enrolments_of(a) if inside(j)], make
+
+    @staticmethod
+    def _index(parent: str, count: int, make_id) -> int:
+        for i in range(count):
+            if make_id(i) == parent:
+                return i
+        raise KeyError(f"no such parent {parent}")
+
+    def touch_enrolments(self, count: int) -> list[str]:
+        """Mark `count` open or overdue enrolments complete, updated now: what a next incremental read must find."""
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        done = []
+        with self._drift_lock:
+            for a in range(self.data.assignments - 1):  # the last assignment is the deleted one
+                for j in self.data.enrolments_of(a):
+                    record = self.touched.get((a, j)) or self.data.enrolment(a, j)
+                    if len(done) < count and record["status"] in ("open", "overdue"):
+                        self.touched[(a, j)] = {**record, "status": "complete", "lastCompletedAt": stamp, "updatedAt": stamp}
+                        done.append(record["id"])
+        return done
+
+    def issue_token(self) -> str | None:
+        with self._token_lock:
+            grants = self.options.token_grants
+            if grants is not None and self.stats.tokens_issued >= grants:
+                return None
+            token = secrets.token_urlsafe(24)
+            self.tokens[token] = [time.monotonic() + self.options.token_ttl, self.options.token_requests]
+            self.stats.tokens_issued += 1
+            return token
+
+    def accept_token(self, token: str) -> bool:
+        """A bearer token is good until its ttl passes or it has served `token_requests` requests."""
+        with self._token_lock:
+            entry = self.tokens.get(token)
+            if entry is None or time.monotonic() >= entry[0]:
+                return False
+            if entry[1] is not None:
+                if entry[1] <= 0:
+                    return False
+                entry[1] -= 1
+            return True
 
     def over_rate(self, arrived: float) -> bool:
         """Whether this arrival is one more than `rate_limit` within the last second (it counts either way)."""

@@ -1,4 +1,5 @@
-"""The LMS dlt source: `content`, `users` and `activities`, merged on `id`.
+"""The LMS dlt source: content, users and activities, audiences and their members, assignments and
+their enrolments, and CPD entries, each merged on its key.
 
 Knows nothing of Dagster; runs from plain Python, the tests and the assets alike.
 Config lives in section `sources.lms` (see README for every key and env var).
@@ -12,9 +13,9 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import dlt
 import orjson
 from dlt.sources.helpers.rest_client import RESTClient
-from dlt.sources.helpers.rest_client.auth import HttpBasicAuth
 
 from lms_assets.sources.lms import settings
+from lms_assets.sources.lms.auth import make_auth, region_base_url
 from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
 from lms_assets.sources.lms.dedup import MERGE, IdLedger, declare_deduplicated, forget_deduplicated
 from lms_assets.sources.lms.helpers import (
@@ -42,9 +43,15 @@ from lms_assets.sources.lms.throttle import Throttle
 @dlt.source(name="lms", section="lms", max_table_nesting=0, schema_contract={"data_type": "freeze"})
 def lms_source(
     base_url: str = dlt.config.value,
-    username: str = dlt.secrets.value,
-    password: str = dlt.secrets.value,
+    username: Optional[str] = dlt.secrets.value,
+    password: Optional[str] = dlt.secrets.value,
     start_date: str = dlt.config.value,
+    auth: str = "basic",
+    client_id: Optional[str] = dlt.secrets.value,
+    client_secret: Optional[str] = dlt.secrets.value,
+    tenant_id: Optional[str] = None,
+    region: Optional[str] = None,
+    token_url: Optional[str] = None,
     window_start: Optional[datetime] = None,
     window_end: Optional[datetime] = None,
     per_page: int = settings.DEFAULT_PER_PAGE,
@@ -62,14 +69,18 @@ def lms_source(
     pii: Optional[PiiPolicy] = None,
     unlisted: Optional[dict[str, list[dict]]] = None,
 ) -> Sequence[Any]:
-    """All three LMS resources.
+    """Every LMS resource; a run picks its own with `with_resources`.
 
-    Activities are loaded for the half-open window `[window_start, window_end)`; without a
-    window they run from `start_date` and dlt's incremental state carries the cursor forward.
+    Activities and CPD entries are loaded for the half-open window `[window_start, window_end)`;
+    without a window they run from `start_date` and dlt's incremental state carries the cursor forward.
+    `auth` is `basic` (username = tenant id, password = API secret) or `oauth2` (client id and secret,
+    a token from `region`'s endpoint for `tenant_id`, or from `token_url`); `region` also sets the REST root.
     `pii` defaults to the policy in `sources.lms.pii` (see pii.py), checked here, before any request.
     `unlisted` makes the dimensions a re-sync: each replaces its table (dlt `replace`) with the complete
     listing plus the rows given for it that the listing no longer returns, marked deleted.
     """
+    if region:
+        base_url = region_base_url(region)
     if not base_url or not str(base_url).startswith(("http://", "https://")):
         raise LmsConfigError(f"sources.lms.base_url is {base_url!r}: set it to the API's http(s) URL (env SOURCES__LMS__BASE_URL).")
     if not 1 <= int(per_page) <= settings.MAX_PER_PAGE:
@@ -99,21 +110,32 @@ def lms_source(
     throttle = request_stats.throttle if request_stats is not None and request_stats.throttle is not None else \
         Throttle(int(max_concurrency), float(requests_per_second) if requests_per_second else None, max_retry_delay)
     throttle.install(session)
+    # One set of credentials per RequestStats too: an OAuth token serves every slice and thread of a run.
+    credentials = request_stats.auth if request_stats is not None and request_stats.auth is not None else \
+        make_auth(auth, session, username, password, client_id, client_secret, tenant_id, region, token_url)
     if request_stats is not None:
-        request_stats.throttle = throttle
-    # Hooks run on every attempt, before dlt's retry decides: count first, then check; a
-    # retryable status that survives every attempt is raised last.
-    hooks = ([request_stats] if request_stats is not None else []) + [check_response, _raise_for_status]
-    client = RESTClient(base_url=base_url, auth=HttpBasicAuth(username, password), session=session,
-                        data_selector=settings.DATA_SELECTOR)
+        request_stats.throttle, request_stats.auth = throttle, credentials
+    # Hooks run on every attempt, before dlt's retry decides: count first, renew a refused token once,
+    # then check; a retryable status that survives every attempt is raised last.
+    renew = [credentials.renew_on_401] if hasattr(credentials, "renew_on_401") else []
+    hooks = ([request_stats] if request_stats is not None else []) + renew + [check_response, _raise_for_status]
+    client = RESTClient(base_url=base_url, auth=credentials, session=session)
     reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats, int(max_concurrency))
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
+    dims = {name: None if unlisted is None else unlisted.get(name, []) for name in ("content", "users")}
+    audiences = _dimension(settings.AUDIENCES, settings.AUDIENCE_FIELDS, settings.AUDIENCE_COLUMNS, reader, pii,
+                           deleted_flag=None)
+    assignments = _dimension(settings.ASSIGNMENTS, settings.ASSIGNMENT_FIELDS, settings.ASSIGNMENT_COLUMNS, reader, pii,
+                             deleted_flag="isDeleted", deleted_at="deletedAt")
     return [
-        _dimension("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii,
-                   None if unlisted is None else unlisted.get("content", [])),
-        _dimension("users", settings.USERS_PATH, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii,
-                   None if unlisted is None else unlisted.get("users", [])),
+        _dimension(settings.CONTENTS, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii, dims["content"]),
+        _dimension(settings.USERS, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii, dims["users"]),
         _activities(reader, start, end, timestamp_format, reporter),
+        audiences,
+        _audience_members(audiences, reader, pii),
+        assignments,
+        _enrolments(assignments, reader, pii, timestamp_format),
+        _cpd_entries(reader, pii, start, end, timestamp_format),
     ]
 
 
@@ -129,8 +151,9 @@ def _check_format(fmt: str) -> None:
             "(env SOURCES__LMS__TIMESTAMP_FORMAT).")
 
 
-def _dimension(name: str, path: str, fields: dict, columns: dict, reader: ListingReader, pii: PiiPolicy,
-               previous: Optional[list[dict]] = None) -> Any:
+def _dimension(listing: settings.Listing, fields: dict, columns: dict, reader: ListingReader, pii: PiiPolicy,
+               previous: Optional[list[dict]] = None, deleted_flag: Optional[str] = "deleted",
+               deleted_at: str = "updatedAt") -> Any:
     # Hand-built on dlt's RESTClient rather than a rest_api entry: a listing must be read again
     # when it moves while paged (see listing.py), which a declarative resource cannot do.
     # The personal-data policy runs first: a hashed or dropped value reaches nothing after it,
@@ -138,13 +161,14 @@ def _dimension(name: str, path: str, fields: dict, columns: dict, reader: Listin
     # A re-sync (`previous` given) replaces the table: dlt loads a staging table and swaps it in one
     # transaction (insert-from-staging, see warehouse.py); rows the listing no longer returns are
     # carried from `previous` (as the warehouse holds them: hashed, dropped) and marked deleted.
+    name = listing.name
+
     @dlt.resource(name=name, primary_key="id", write_disposition="merge" if previous is None else "replace",
                   columns=pii.columns(name, columns), max_table_nesting=0)
     def dimension() -> Iterator[Any]:
-        shape = RecordShaper(name, {f: ("text" if pii.policy(name, f) == "hash" else t) for f, t in fields.items()},
-                             soft_deletes=True)
+        shape = _shaper(name, fields, pii, deleted_flag, deleted_at)
         listed: set = set()
-        for page in reader.read(path):
+        for page in reader.read(listing):
             rows = [shape(pii(name, record)) for record in page]
             listed.update(r.get("id") for r in rows)
             yield rows
@@ -152,6 +176,83 @@ def _dimension(name: str, path: str, fields: dict, columns: dict, reader: Listin
             yield [carry_deleted(row, columns, pii, name) for row in previous if row.get("id") not in listed]
 
     return dimension
+
+
+def _shaper(name: str, fields: dict, pii: PiiPolicy, deleted_flag: Optional[str] = "deleted",
+            deleted_at: str = "updatedAt", soft_deletes: bool = True) -> RecordShaper:
+    return RecordShaper(name, {f: ("text" if pii.policy(name, f) == "hash" else t) for f, t in fields.items()},
+                        soft_deletes=soft_deletes, deleted_flag=deleted_flag, deleted_at=deleted_at)
+
+
+def _audience_members(audiences: Any, reader: ListingReader, pii: PiiPolicy) -> Any:
+    # A transformer of the audiences listing: each page of audiences has its members read concurrently
+    # (there is no tenant-wide member listing). Selected alone, dlt still reads audiences to feed it.
+    name = "audience_members"
+
+    @dlt.transformer(name=name, data_from=audiences, primary_key=("audience_id", "user_id"), write_disposition="merge",
+                     columns=pii.columns(name, settings.AUDIENCE_MEMBER_COLUMNS), max_table_nesting=0)
+    def audience_members(page: list[dict]) -> Iterator[Any]:
+        shape = _shaper(name, settings.AUDIENCE_MEMBER_FIELDS, pii, deleted_flag=None)
+        parents = [r["id"] for r in page if not r.get("is_deleted")]
+        for audience_id, records in reader.read_each(settings.AUDIENCE_MEMBERS, parents):
+            yield [shape(pii(name, {**record, "audienceId": audience_id})) for record in records]
+
+    return audience_members
+
+
+def _enrolments(assignments: Any, reader: ListingReader, pii: PiiPolicy, fmt: str) -> Any:
+    # Per assignment (there is no tenant-wide enrolment listing), concurrently, incremental on
+    # `updatedAt`: a run asks each listing from the newest stamp loaded, less an hour (settings).
+    # Enrolments of a deleted assignment are not read; the compliance report leaves them out.
+    name = "enrolments"
+
+    @dlt.transformer(name=name, data_from=assignments, primary_key="id", write_disposition="merge",
+                     columns=pii.columns(name, settings.ENROLMENT_COLUMNS), max_table_nesting=0)
+    def enrolments(
+        page: list[dict],
+        updated: dlt.sources.incremental[datetime] = dlt.sources.incremental(
+            "updated_at", initial_value=None, lag=settings.ENROLMENTS_LAG_S, range_start="closed",
+            on_cursor_value_missing="include"),
+    ) -> Iterator[Any]:
+        shape = _shaper(name, settings.ENROLMENT_FIELDS, pii, soft_deletes=False)
+        since = updated.start_value
+        params = {settings.UPDATED_FROM_PARAM: lower_bound(since, fmt)} if since else {}
+        parents = [r["id"] for r in page if not r.get("is_deleted")]
+        for _, records in reader.read_each(settings.ENROLMENTS, parents, params):
+            rows = [shape(pii(name, record)) for record in records]
+            for row in rows:  # the cursor under its column's name (dlt's hint for `updatedAt` would be a second column)
+                stamp = row.pop("updatedAt", None)
+                row["updated_at"] = None if stamp is None else parse_instant(stamp, row.get("id"), "GET enrolments", "updatedAt")
+            yield rows
+
+    return enrolments
+
+
+def _cpd_entries(reader: ListingReader, pii: PiiPolicy, start: datetime, end: Optional[datetime], fmt: str) -> Any:
+    # Like activities: a window of whole seconds asked a second wider on each side, trimmed back to
+    # [start, end) as instants by dlt's incremental. JSON rows: a day holds far fewer entries.
+    name = "cpd_entries"
+
+    @dlt.resource(name=name, primary_key="log_entry_id", write_disposition="merge",
+                  columns=pii.columns(name, settings.CPD_ENTRY_COLUMNS), max_table_nesting=0)
+    def cpd_entries(
+        cursor: dlt.sources.incremental[datetime] = dlt.sources.incremental(
+            "entry_date", initial_value=start, end_value=end, range_start="closed", range_end="open",
+            on_cursor_value_missing="raise", primary_key=()),
+    ) -> Iterator[Any]:
+        lower = cursor.start_value or start
+        upper = cursor.end_value or datetime.now(timezone.utc)
+        params = {settings.CPD_FROM_PARAM: lower_bound(lower, fmt), settings.CPD_TO_PARAM: upper_bound(upper, fmt)}
+        what = f"GET {settings.CPD_ENTRIES_PATH} for [{as_utc(lower).isoformat()}, {as_utc(upper).isoformat()})"
+        shape = _shaper(name, settings.CPD_ENTRY_FIELDS, pii, soft_deletes=False)
+        for page in reader.read(settings.CPD_ENTRIES, params, what):
+            where = describe_request(page.response)
+            rows = [shape(pii(name, record)) for record in page]
+            for row in rows:  # the cursor under its column's name, as for enrolments
+                row["entry_date"] = parse_instant(row.pop("entryDate", None), row.get("logEntryId"), where, "entryDate")
+            yield rows
+
+    return cpd_entries
 
 
 def carry_deleted(row: dict, columns: dict, pii: PiiPolicy, resource: str) -> dict:
@@ -194,7 +295,7 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
         ledger = IdLedger()
         forget_deduplicated("activities")
         reporter.begin()
-        for page in reader.read(settings.ACTIVITIES_PATH, params, what):
+        for page in reader.read(settings.ACTIVITIES, params, what):
             try:  # the fast path: every date is an ISO-8601 string with its offset
                 dates = [datetime.fromisoformat(r["date"]) for r in page]
                 if any(d.tzinfo is None for d in dates):

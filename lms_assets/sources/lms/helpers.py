@@ -56,10 +56,11 @@ class RequestStats:
     pages: Counter = field(default_factory=Counter)
     retried: Counter = field(default_factory=Counter)
     rereads: Counter = field(default_factory=Counter)
-    announced: Counter = field(default_factory=Counter)  # the API's totalResults of each whole read, by listing path
-    unannounced: set = field(default_factory=set)  # listing paths read at least once without a total
+    announced: Counter = field(default_factory=Counter)  # the API's totalResults of each whole read, by listing name
+    unannounced: set = field(default_factory=set)  # listings read at least once without a total
     requests: int = 0
     throttle: Any = None  # the run's Throttle, shared by every source built with these stats (see lms_source)
+    auth: Any = None  # the run's credentials: one OAuth token for every slice and thread
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
@@ -76,9 +77,9 @@ class RequestStats:
     def total_pages(self) -> int:
         return sum(self.pages.values())
 
-    def api_total(self, path: str) -> int | None:
-        """What the API announced for the whole reads of `path` so far; None when a read had no total."""
-        return None if path in self.unannounced else int(self.announced[path])
+    def api_total(self, name: str) -> int | None:
+        """What the API announced for the whole reads of listing `name` so far; None when a read had no total."""
+        return None if name in self.unannounced else int(self.announced[name])
 
     @property
     def total_retries(self) -> int:
@@ -145,10 +146,11 @@ def _refused(response: Response) -> LmsRefusedError:
 
 
 def check_response(response: Response, *args: Any, **kwargs: Any) -> Response:
-    """Fail at once on refused credentials, a refused request, and a 200 that is not a page of records.
+    """Fail at once on refused credentials, a refused request, and a 200 that is not JSON.
 
     Runs as a requests hook, so it sees every attempt: retryable statuses pass through to
-    dlt's retry. The parsed body is kept on the response so dlt does not parse it twice.
+    dlt's retry. The parsed body is kept on the response so dlt does not parse it twice; whether it
+    is a page of records is the listing reader's to judge (it knows the listing's shape and key).
     """
     status = response.status_code
     if status in (401, 403):
@@ -166,20 +168,21 @@ def check_response(response: Response, *args: Any, **kwargs: Any) -> Response:
             f"{describe_request(response)} answered 200 with a body that is not JSON ({snippet!r}...); "
             "nothing was loaded for this resource. Check sources.lms.base_url points at the LMS API."
         ) from None
-    if not isinstance(body, dict) or not isinstance(body.get(DATA_SELECTOR), list):
-        raise LmsResponseError(
-            f"{describe_request(response)} answered 200 without a '{DATA_SELECTOR}' list; "
-            "nothing was loaded for this resource. Check sources.lms.base_url points at the LMS API."
-        )
-    for record in body[DATA_SELECTOR]:
-        if not isinstance(record, dict) or record.get("id") in (None, ""):
-            raise LmsResponseError(
-                f"{describe_request(response)} returned a record without an 'id' ({str(record)[:120]}); "
-                "nothing was loaded for this resource. Report it to the LMS API's owner."
-            )
     # requests would parse the body again for dlt's data selector; serve the parsed one.
     response.json = lambda **_: body  # type: ignore[method-assign]
     return response
+
+
+ENVELOPE, ARRAY = "an envelope", "a bare JSON array"
+
+
+def records_in(body: Any) -> tuple[str, list] | None:
+    """(shape, records) of a list answer: `{"results": [...], ...}` or a bare array; None for anything else."""
+    if isinstance(body, list):
+        return ARRAY, body
+    if isinstance(body, dict) and isinstance(body.get(DATA_SELECTOR), list):
+        return ENVELOPE, body[DATA_SELECTOR]
+    return None
 
 
 def parse_start_date(value: Any) -> datetime:
@@ -226,16 +229,19 @@ def upper_bound(end: datetime, fmt: str) -> str:
     return (end + BOUND_MARGIN).strftime(fmt)
 
 
-def parse_instant(value: Any, record_id: Any, where: str) -> datetime:
-    """An activity's `date` as an aware UTC datetime, fractional seconds kept."""
+def parse_instant(value: Any, record_id: Any, where: str, field: str = "date") -> datetime:
+    """A record's timestamp (`date`, `entryDate`, ...) as an aware UTC datetime, fractional seconds kept;
+    ISO 8601 or the API's documented `YYYY-MM-DD hh:mm:ss` (UTC)."""
+    if isinstance(value, datetime):
+        return as_utc(value)
     if isinstance(value, str):
         try:
             return as_utc(datetime.fromisoformat(value))
         except ValueError:
             pass
-    problem = "has no 'date'" if value in (None, "") else f"has a 'date' that is not a timestamp ({value!r})"
+    problem = f"has no '{field}'" if value in (None, "") else f"has a '{field}' that is not a timestamp ({value!r})"
+    kind = "Activity" if field == "date" else "Record"
     raise LmsResponseError(
-        f"Activity {record_id!r} from {where} {problem}; nothing was loaded for this window. "
+        f"{kind} {record_id!r} from {where} {problem}; nothing was loaded for this window. "
         "Report it to the LMS API's owner."
     )
-

@@ -23,10 +23,12 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator, Sing
 from requests import Response
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import LmsResponseError, RequestStats
+from lms_assets.sources.lms.helpers import LmsResponseError, RequestStats, describe_request, records_in
+from lms_assets.sources.lms.settings import Listing
 
 log = logging.getLogger(__name__)
-RESULTS = jsonpath.compile_path(settings.DATA_SELECTOR)  # compiled once, not per page
+# The whole body: a listing answers with an envelope or a bare array, and the reader tells which.
+WHOLE_BODY = jsonpath.compile_path("$")  # compiled once, not per page
 
 
 def pagination(response: Response) -> dict:
@@ -54,10 +56,34 @@ class TotalPagesPaginator(PageNumberPaginator):
                          stop_after_empty_page=True)
 
     def update_state(self, response: Response, data: Optional[list[Any]] = None) -> None:
-        super().update_state(response, data)
+        found = records_in(response.json())
+        super().update_state(response, found[1] if found else data)
         total_pages = _int(pagination(response).get("totalPages"))
         if total_pages is not None and self.current_value > total_pages:
             self._has_next_page = False
+
+
+def page_records(page: PageData, listing: Listing, shape: Optional[str]) -> tuple[str, list[dict]]:
+    """The records of one answer, checked: a list answer of the listing's first shape, each record with its key."""
+    response = page.response
+    found = records_in(response.json())
+    if found is None:
+        raise LmsResponseError(
+            f"{describe_request(response)} answered 200 without a '{settings.DATA_SELECTOR}' list or a JSON array of "
+            "records; nothing was loaded for this resource. Check sources.lms.base_url points at the LMS API.")
+    if shape is not None and found[0] != shape:
+        raise LmsResponseError(
+            f"{describe_request(response)} answered with {found[0]} where the listing's first page was {shape}: the "
+            "API changed the shape of its answers while the listing was read; nothing was loaded for this resource. "
+            "Re-run later; if it persists, report it to the LMS API's owner.")
+    for record in found[1]:
+        if not isinstance(record, dict) or any(record.get(k) in (None, "") for k in listing.key):
+            name = " and ".join(repr(k) for k in listing.key)
+            article = "an " if len(listing.key) == 1 and name[1] in "aeiou" else "a " if len(listing.key) == 1 else ""
+            raise LmsResponseError(
+                f"{describe_request(response)} returned a record without {article}{name} ({str(record)[:120]}); "
+                "nothing was loaded for this resource. Report it to the LMS API's owner.")
+    return found[0], found[1]
 
 
 @dataclass
@@ -69,14 +95,14 @@ class _Consistency:
     page: int = 0
     previous_ids: set = field(default_factory=set)
 
-    def see(self, response: Response, records: list[dict]) -> Optional[str]:
+    def see(self, response: Response, records: list[dict], key: tuple[str, ...] = ("id",)) -> Optional[str]:
         self.page += 1
         total = _int(pagination(response).get("totalResults"))
         if self.page == 1:
             self.first_total = total
         elif total is not None and self.first_total is not None and total != self.first_total:
             return f"totalResults changed from {self.first_total} to {total} at page {self.page}"
-        ids = {r.get("id") for r in records}
+        ids = {r.get(key[0]) if len(key) == 1 else tuple(r.get(k) for k in key) for r in records}
         repeated = ids & self.previous_ids
         if repeated or len(ids) < len(records):
             some = sorted(map(str, repeated))[:1] or ["(within the page)"]
@@ -89,6 +115,14 @@ class _Consistency:
         if self.first_total is not None and self.rows != self.first_total:
             return f"{self.rows} records arrived where the first page announced totalResults {self.first_total}"
         return None
+
+
+class Page(list):
+    """The records of one answer, with the answer they came in (for error messages)."""
+
+    def __init__(self, records: list[dict], response: Response):
+        super().__init__(records)
+        self.response = response
 
 
 class ListingReader:
@@ -106,7 +140,7 @@ class ListingReader:
 
     def _page(self, path: str, query: dict, page: int) -> PageData:
         pages = self.client.paginate(path, params={**query, settings.PAGE_PARAM: page}, paginator=SinglePagePaginator(),
-                                     hooks={"response": self.hooks}, data_selector=RESULTS)
+                                     hooks={"response": self.hooks}, data_selector=WHOLE_BODY)
         return next(iter(pages))
 
     def _pages(self, path: str, query: dict) -> Iterator[PageData]:
@@ -114,9 +148,10 @@ class ListingReader:
         yield first
         total_pages = _int(pagination(first.response).get("totalPages"))
         if total_pages is None:  # no totals: on to the first empty page, one page after another
-            if first:
+            found = records_in(first.response.json())
+            if found and found[1]:
                 yield from self.client.paginate(path, params=query, paginator=TotalPagesPaginator(first_page=2),
-                                                hooks={"response": self.hooks}, data_selector=RESULTS)
+                                                hooks={"response": self.hooks}, data_selector=WHOLE_BODY)
             return
         if self.max_concurrency == 1 or total_pages <= 2:
             for page in range(2, total_pages + 1):
@@ -135,30 +170,57 @@ class ListingReader:
                 for future in pending:
                     future.cancel()
 
-    def _announce(self, path: str, total: Optional[int]) -> None:
+    def read_each(self, listing: Listing, parents: list[str], params: Optional[dict] = None
+                  ) -> Iterator[tuple[str, list[dict]]]:
+        """Every record of a per-parent `listing`, parent by parent in the order given; up to
+        `max_concurrency` parents read at once (the throttle bounds the requests in flight)."""
+        def whole(parent: str) -> list[dict]:
+            # a listing re-read because it moved yields some records twice: the last read of each wins
+            records = {tuple(r.get(k) for k in listing.key): r for page in self.read(listing, params, parent=parent)
+                       for r in page}
+            return list(records.values())
+
+        if self.max_concurrency == 1 or len(parents) <= 1:
+            for parent in parents:
+                yield parent, whole(parent)
+            return
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-parent") as pool:
+            futures = [(parent, pool.submit(whole, parent)) for parent in parents]
+            try:
+                for parent, future in futures:
+                    yield parent, future.result()
+            finally:  # a failure: nothing more is asked
+                for _, future in futures:
+                    future.cancel()
+
+    def _announce(self, name: str, total: Optional[int]) -> None:
         if self.stats is None:
             return
         with self.stats.lock:
             if total is None:
-                self.stats.unannounced.add(path)
+                self.stats.unannounced.add(name)
             else:
-                self.stats.announced[path] += total
+                self.stats.announced[name] += total
 
-    def read(self, path: str, params: Optional[dict] = None, what: Optional[str] = None) -> Iterator[list[dict]]:
-        """Yield the pages of `path`; re-read when the listing moved, fail after `max_reads`."""
+    def read(self, listing: Listing, params: Optional[dict] = None, what: Optional[str] = None,
+             parent: Optional[str] = None) -> Iterator["Page"]:
+        """Yield the pages of `listing` (below `parent`, for a per-parent listing); re-read when the listing
+        moved, fail after `max_reads`."""
+        path = listing.path.format(id=parent) if parent is not None else listing.path
         what = what or f"GET {path}"
-        query = {settings.PER_PAGE_PARAM: self.per_page, **(params or {})}
+        query = {settings.PER_PAGE_PARAM: min(self.per_page, listing.max_per_page), **(params or {})}
         for attempt in range(1, self.max_reads + 1):
             check = _Consistency()
-            problem = None
+            problem, shape = None, None
             for page in self._pages(path, query):
-                problem = check.see(page.response, page)
+                shape, records = page_records(page, listing, shape)
+                problem = check.see(page.response, records, listing.key)
                 if problem:
                     break
-                yield page
+                yield Page(records, page.response)
             problem = problem or check.finish()
             if problem is None:
-                self._announce(path, check.first_total)
+                self._announce(listing.name, check.first_total)
                 return
             if self.stats is not None:
                 self.stats.rereads["/" + path.lstrip("/")] += 1  # keyed like `pages`: the URL's path

@@ -1,4 +1,4 @@
-"""Personal data policy: `keep`, `hash` or `drop` per column of users and content, applied to each
+"""Personal data policy: `keep`, `hash` or `drop` per column of any loaded resource but activities, applied to each
 record before dlt sees it, so a raw value reaches no table, working file, event or log.
 
 Config: `sources.lms.pii.<resource>.<field> = "keep" | "hash" | "drop"` (TOML table or env
@@ -22,7 +22,9 @@ import orjson
 from lms_assets.sources.lms.helpers import LmsConfigError
 
 POLICIES = ("keep", "hash", "drop")
-RESOURCES = ("users", "content")
+RESOURCES = ("users", "content", "audiences", "audience_members", "assignments", "enrolments", "cpd_entries")
+# Merge keys must be kept: a hashed or dropped key would merge every row into one.
+KEYS = {"audience_members": {"audienceid", "userid"}, "cpd_entries": {"logentryid"}}
 ENV_PREFIX = "SOURCES__LMS__PII__"
 MIN_KEY_LENGTH = 16
 
@@ -68,8 +70,8 @@ class PiiPolicy:
                                      f"{' and '.join(RESOURCES)}.")
             if policy not in POLICIES:
                 raise LmsConfigError(f"{where} is {policy!r}: set it to keep, hash or drop.")
-            if name == "id" and policy != "keep":
-                raise LmsConfigError(f"{where} is {policy!r}: `id` is the merge key and must be kept.")
+            if name in KEYS.get(resource, {"id"}) and policy != "keep":
+                raise LmsConfigError(f"{where} is {policy!r}: it is part of the merge key of {resource} and must be kept.")
             if policy != "keep":
                 rules.setdefault(resource, {})[name] = policy
         secret = dlt.secrets.get("sources.lms.pii_key")

@@ -27,10 +27,12 @@ class RecordShaper:
     column dlt infers is `double` from the first record on.
     """
 
-    def __init__(self, resource: str, fields: dict[str, str], soft_deletes: bool = False):
+    def __init__(self, resource: str, fields: dict[str, str], soft_deletes: bool = False,
+                 deleted_flag: str | None = "deleted", deleted_at: str = "updatedAt"):
         self.resource = resource
         self.fields = fields
         self.soft_deletes = soft_deletes
+        self.deleted_flag, self.deleted_at = deleted_flag, deleted_at  # the API's flag (None: it has none)
         self.seen: dict[str, str] = {}  # undocumented field -> "nested" | "scalar"
 
     def __call__(self, record: dict) -> dict:
@@ -50,10 +52,10 @@ class RecordShaper:
             if type(value) is int:  # not bool: a JSON number of an undocumented field lands as double
                 record[name] = float(value)
         if self.soft_deletes:
-            deleted = record.get("deleted") is True
+            deleted = self.deleted_flag is not None and record.get(self.deleted_flag) is True
             record["is_deleted"] = deleted
-            # the API stamps updatedAt when it deletes; the refresh stamps rows it stops listing
-            record["deleted_at"] = record.get("updatedAt") if deleted else None
+            # the API stamps updatedAt (or deletedAt) when it deletes; the refresh stamps rows it stops listing
+            record["deleted_at"] = record.get(self.deleted_at) if deleted else None
         return record
 
     def _refuse(self, record: dict, name: str, value: Any, why: str) -> None:
