@@ -75,4 +75,5 @@ def test_the_automation_sensor_is_on_and_targets_the_summaries():
     sensor = defs.resolve_sensor_def("lms_summaries_automation")
     assert sensor.default_status.value == "RUNNING"
     targeted = sensor.asset_selection.resolve(defs.resolve_asset_graph())
-    assert targeted == {key("user_activity_daily"), key("user_activity_summary"), key("content_engagement")}
+    assert targeted == {key("user_activity_daily"), key("user_activity_summary"), key("content_engagement"),
+                        key("assignment_compliance")}

@@ -60,6 +60,14 @@ def activities_cron() -> str:
     return os.environ.get("LMS_ACTIVITIES_CRON", "15 0 * * *")
 
 
+def assignments_cron() -> str:
+    return os.environ.get("LMS_ASSIGNMENTS_CRON", "30 */6 * * *")
+
+
+def cpd_cron() -> str:
+    return os.environ.get("LMS_CPD_CRON", "45 0 * * *")
+
+
 def unknown_user_warn_share() -> float:
     return env_number("LMS_UNKNOWN_USER_WARN_SHARE", 0.05)
 

@@ -19,3 +19,16 @@ ACTIVITIES = lms_key("activities")
 USER_ACTIVITY_DAILY = lms_key("user_activity_daily")
 USER_ACTIVITY_SUMMARY = lms_key("user_activity_summary")
 CONTENT_ENGAGEMENT = lms_key("content_engagement")
+AUDIENCES = lms_key("audiences")
+AUDIENCE_MEMBERS = lms_key("audience_members")
+ASSIGNMENTS = lms_key("assignments")
+ENROLMENTS = lms_key("enrolments")
+CPD_ENTRIES = lms_key("cpd_entries")
+ASSIGNMENT_COMPLIANCE = lms_key("assignment_compliance")
+
+# The resources of each `@dlt_assets`, and the tables a complete listing soft-deletes from.
+DIMENSION_RESOURCES = ("content", "users")
+ASSIGNMENT_RESOURCES = ("audiences", "audience_members", "assignments", "enrolments")
+SOFT_DELETED = frozenset({"content", "users", "audiences", "audience_members", "assignments"})
+# Tables loaded by daily windows, with the column that places a row in its UTC day.
+WINDOWED = {"activities": "date", "cpd_entries": "entry_date"}

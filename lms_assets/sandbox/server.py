@@ -206,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/_sandbox/touch-enrolments":
             count = int(parse_qs(urlsplit(self.path).query).get("count", ["1"])[-1])
             self._send(200, orjson.dumps({"touched": self.server.touch_enrolments(count)}))
-        elif path.startswith(("/oauth2/token/", "/rest/oauth2/token/")):
+        elif path.startswith("/oauth2/token/"):
             self._token(path.rsplit("/", 1)[-1], body)
         else:
             self._send(404, b'{"error": "not found"}')
@@ -237,8 +237,6 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         url = urlsplit(self.path)
         path = url.path.rstrip("/")
-        if path.startswith("/rest/"):  # the real API's REST root is https://<host>/rest
-            path = path[len("/rest"):]
         srv = self.server
         if path == "/_sandbox/stats":
             self._send(200, orjson.dumps(srv.stats.snapshot()))

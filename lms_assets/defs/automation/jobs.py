@@ -2,7 +2,7 @@
 
 from dagster import AssetSelection, Backoff, Jitter, RetryPolicy, define_asset_job
 
-from lms_assets.defs.keys import ACTIVITIES, CONTENT, RESYNC_TAG, USERS
+from lms_assets.defs.keys import ACTIVITIES, ASSIGNMENT_RESOURCES, CONTENT, CPD_ENTRIES, RESYNC_TAG, USERS, lms_key
 
 STEP_RETRIES = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
@@ -26,4 +26,18 @@ activities_job = define_asset_job(
     selection=AssetSelection.assets(ACTIVITIES),
     op_retry_policy=STEP_RETRIES,
     description="Load a range of daily activity partitions in one pass over the API.",
+)
+
+assignments_job = define_asset_job(
+    "lms_assignments_job",
+    selection=AssetSelection.assets(*(lms_key(name) for name in ASSIGNMENT_RESOURCES)),
+    op_retry_policy=STEP_RETRIES,
+    description="Refresh audiences, their members and assignments (full listings), and enrolments changed since the last run.",
+)
+
+cpd_job = define_asset_job(
+    "lms_cpd_job",
+    selection=AssetSelection.assets(CPD_ENTRIES),
+    op_retry_policy=STEP_RETRIES,
+    description="Load a range of daily CPD-entry partitions in one pass over the API.",
 )

@@ -12,8 +12,8 @@ from dagster import (
     schedule,
 )
 
-from lms_assets.defs.automation.jobs import activities_job, dimensions_job
-from lms_assets.defs.config import activities_cron, activity_lookback_days, dimensions_cron
+from lms_assets.defs.automation.jobs import activities_job, assignments_job, cpd_job, dimensions_job
+from lms_assets.defs.config import activities_cron, activity_lookback_days, assignments_cron, cpd_cron, dimensions_cron
 from lms_assets.defs.partition_ranges import range_tags
 from lms_assets.defs.partitions import daily_partitions
 
@@ -58,3 +58,33 @@ def activities_daily(context: ScheduleEvaluationContext):
 def dimensions_refresh(context: ScheduleEvaluationContext):
     tick = context.scheduled_execution_time or datetime.now(timezone.utc)
     return RunRequest(run_key=f"dimensions-{tick.isoformat()}")
+
+
+@schedule(
+    name="lms_assignments_refresh",
+    job=assignments_job,
+    cron_schedule=assignments_cron(),
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Refresh audiences, members, assignments and changed enrolments; the compliance report follows.",
+)
+def assignments_refresh(context: ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    return RunRequest(run_key=f"assignments-{tick.isoformat()}")
+
+
+@schedule(
+    name="lms_cpd_daily",
+    job=cpd_job,
+    cron_schedule=cpd_cron(),
+    execution_timezone="UTC",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Shortly after midnight UTC: yesterday's CPD entries and the same lookback as activities, as one ranged run.",
+)
+def cpd_daily(context: ScheduleEvaluationContext):
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    keys = activity_range_for(tick, activity_lookback_days())
+    if keys is None:
+        return SkipReason("No complete day of CPD entries yet.")
+    first, last = keys
+    return RunRequest(run_key=f"cpd-{first}-{last}", tags=range_tags(first, last))

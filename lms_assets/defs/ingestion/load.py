@@ -20,15 +20,11 @@ from dlt.destinations.exceptions import DatabaseUndefinedRelation
 from lms_assets.defs.config import commit_every_days, progress_every_s
 from lms_assets.defs.ingestion.errors import as_failure
 from lms_assets.defs.ingestion.slices import DAY, days_of, slices
-from lms_assets.defs.keys import lms_key
+from lms_assets.defs.keys import SOFT_DELETED, WINDOWED, lms_key
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.sources.lms import RequestStats, lms_source
-from lms_assets.sources.lms import settings as api
 from lms_assets.warehouse import load_log, qualified_table_name, window_sql
 from lms_assets.warehouse.deletes import mark_deleted
-
-LISTING_PATHS = {"content": api.CONTENTS_PATH, "users": api.USERS_PATH, "activities": api.ACTIVITIES_PATH}
-
 
 def _utc(value: datetime) -> datetime:
     return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc)
@@ -88,7 +84,8 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, pipel
                 with pipeline.sql_client() as client:
                     load.table_names = {table: qualified_table_name(client, table) for table in load.tables}
                     if window:  # a retry (of the run, or of the step in it) keeps what its family committed
-                        load.skipped = load_log.committed_windows(client, "activities", run.root_run_id or run.run_id)
+                        windowed_table = next(t for t in resources if t in WINDOWED)
+                        load.skipped = load_log.committed_windows(client, windowed_table, run.root_run_id or run.run_id)
                     if resync:
                         load.unlisted = {table: table_rows(client, table) for table in load.tables}
             todo = slices(window.start, window.end, commit_every_days(), load.skipped) if window else [None]
@@ -109,7 +106,7 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, pipel
 def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, part: Optional[tuple[datetime, datetime]],
                 soft_deletes: bool) -> dict[datetime, int]:
     """Extract and normalize one slice without the lock; load, log and count it under the lock."""
-    before = {t: load.stats.api_total(LISTING_PATHS[t]) for t in load.tables}
+    before = {t: load.stats.api_total(t) for t in load.tables}
     source = lms_source(
         request_stats=load.stats, progress=lambda p: context.log.info(p.message()), progress_every_s=progress_every_s(),
         unlisted=load.unlisted, **({"window_start": part[0], "window_end": part[1]} if part else {}),
@@ -128,14 +125,14 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
         per_day: dict[datetime, int] = {}
         with pipeline.sql_client() as client:
             for table in load.tables:
-                if soft_deletes and load_ids:
+                if soft_deletes and load_ids and table in SOFT_DELETED:
                     load.marked_deleted[table] = mark_deleted(client, table, load_ids)
                 if part:
-                    per_day = rows_per_day(client, part[0], part[1])
+                    per_day = rows_per_day(client, part[0], part[1], table)
                     rows = sum(per_day.values())
                 else:
                     rows = load.rows_loaded[table]
-                after = load.stats.api_total(LISTING_PATHS[table])
+                after = load.stats.api_total(table)
                 entry = load_log.Committed(
                     table, part[0] if part else None, part[1] if part else None, rows,
                     None if after is None or before[table] is None else after - before[table],
@@ -155,12 +152,13 @@ def table_rows(client, table: str) -> list[dict]:
         return []
 
 
-def rows_per_day(client, start: datetime, end: datetime) -> dict[datetime, int]:
-    """Activities per UTC day of `[start, end)`, every day present (0 when none)."""
+def rows_per_day(client, start: datetime, end: datetime, table: str = "activities") -> dict[datetime, int]:
+    """Rows of a windowed table (activities, CPD entries) per UTC day of `[start, end)`, every day present (0 when none)."""
     days = days_of(start, end)
-    sums = ", ".join(f"SUM(CASE WHEN {window_sql('date', d, min(d + DAY, end))} THEN 1 ELSE 0 END)" for d in days)
+    column = WINDOWED[table]
+    sums = ", ".join(f"SUM(CASE WHEN {window_sql(column, d, min(d + DAY, end))} THEN 1 ELSE 0 END)" for d in days)
     try:
-        row = client.execute_sql(f"SELECT {sums} FROM lms.activities WHERE {window_sql('date', start, end)}")[0]
+        row = client.execute_sql(f"SELECT {sums} FROM lms.{table} WHERE {window_sql(column, start, end)}")[0]
     except DatabaseUndefinedRelation:  # dlt creates the table with its first row
         row = [0] * len(days)
     return {d: int(n or 0) for d, n in zip(days, row, strict=True)}
@@ -185,6 +183,8 @@ def _describe_tables(client, pipeline, load: Load) -> None:
     if load.window and "activities" in load.tables:
         load.activities_by_type = activity_types(client, load.window)
         load.window_rows = sum(load.activities_by_type.values())
+    elif load.window and load.tables:
+        load.window_rows = sum(rows_per_day(client, load.window.start, load.window.end, load.tables[0]).values())
 
 
 def activity_types(client, window: LoadWindow) -> dict[str, int]:

@@ -8,7 +8,7 @@ from typing import Any, Iterator
 from dagster import AssetMaterialization, MaterializeResult, MetadataValue, TableColumn, TableColumnConstraints, TableSchema
 
 from lms_assets.defs.ingestion.load import Load
-from lms_assets.defs.keys import ACTIVITIES, lms_key
+from lms_assets.defs.keys import WINDOWED, lms_key
 
 
 def column_schema(columns: dict[str, dict[str, Any]]) -> TableSchema:
@@ -26,7 +26,7 @@ def _standard(load: Load, table: str) -> dict[str, Any]:
     }
     if load.columns.get(table):
         meta["dagster/column_schema"] = MetadataValue.table_schema(column_schema(load.columns[table]))
-    if load.window and table == "activities":
+    if load.window and table in WINDOWED:
         meta["dagster/partition_row_count"] = MetadataValue.int(load.window_rows or 0)
     return meta
 
@@ -63,9 +63,10 @@ def with_load_metadata(load: Load) -> Iterator[MaterializeResult]:
 def day_materializations(load: Load, start: datetime, end: datetime, per_day: dict[datetime, int]) -> list[AssetMaterialization]:
     """The days of a committed slice as materialized partitions, before the run ends (or fails)."""
     load_id = load.load_ids[-1] if load.load_ids else ""
-    return [AssetMaterialization(asset_key=ACTIVITIES, partition=day.strftime("%Y-%m-%d"), metadata={
+    table = load.tables[0]
+    return [AssetMaterialization(asset_key=lms_key(table), partition=day.strftime("%Y-%m-%d"), metadata={
         "dagster/partition_row_count": MetadataValue.int(rows),
-        "dagster/table_name": MetadataValue.text(load.table_names.get("activities", "lms.activities")),
+        "dagster/table_name": MetadataValue.text(load.table_names.get(table, f"lms.{table}")),
         "slice_start": MetadataValue.text(start.isoformat()),
         "slice_end": MetadataValue.text(end.isoformat()),
         "dlt_load_id": MetadataValue.text(load_id),

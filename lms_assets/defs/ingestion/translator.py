@@ -13,6 +13,18 @@ DESCRIPTIONS = {
         "Learner activity from `/v1/activities`, one UTC day per partition: a run loads exactly the "
         "activities with window start <= `date` < window end, merged on `id`."
     ),
+    "audiences": "Audiences and structures from `/v1/audiences`, merged on `id`; `parent` as JSON; soft-deleted when no longer listed.",
+    "audience_members": ("Members of each audience from `/v1/audiences/{id}/members`, merged on (`audience_id`, `user_id`); "
+                         "soft-deleted when an audience no longer lists them."),
+    "assignments": ("Assignments from `/v1/assignments` (a bare JSON array, perPage <= 100), merged on `id`; `is_deleted` "
+                    "when the API flags one deleted or stops listing it."),
+    "enrolments": ("Enrolments of every assignment from `/v1/assignments/{id}/enrolments`, read concurrently and "
+                   "incrementally on `updatedAt` (an hour's lag), merged on `id`; status open, overdue, complete, "
+                   "scheduled or archived."),
+    "cpd_entries": (
+        "CPD log entries from `/v1/cpdEntries`, one UTC day per partition: a run loads exactly the entries with "
+        "window start <= `entryDate` < window end, merged on `logEntryId`."
+    ),
 }
 
 

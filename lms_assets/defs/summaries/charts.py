@@ -47,3 +47,39 @@ def chart_markdown(days: list[tuple[date, int, int]]) -> str:
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     rows = "\n".join(f"| {d} | {u} | {a} |" for d, u, a in days)
     return f"![daily activity]({uri})\n\n| day | active users | activities |\n|---|---|---|\n{rows}"
+
+
+COMPLIANCE_COLOURS = (("complete", "#5cb85c"), ("open", "#7aa6da"), ("overdue", "#d9534f"), ("scheduled", "#cccccc"))
+
+
+def compliance_chart_svg(rows: list[tuple], width: int = 640) -> str:
+    """Stacked horizontal bars per audience: complete, open, overdue, scheduled. rows = [(name, enrolled, c, o, od, s)]."""
+    if not rows:
+        return ""
+    pad_l, bar_h, pad_t = 160, 18, 24
+    height = pad_t + len(rows) * (bar_h + 6) + 10
+    top = max(max(int(r[1]) for r in rows), 1)
+    parts = []
+    for i, (name, _enrolled, *counts) in enumerate(rows):
+        y, x = pad_t + i * (bar_h + 6), float(pad_l)
+        parts.append(f'<text x="4" y="{y + 13}">{str(name)[:24]}</text>')
+        for (label, colour), n in zip(COMPLIANCE_COLOURS, counts, strict=True):
+            w = (width - pad_l - 12) * int(n) / top
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}">'
+                         f'<title>{name}: {n} {label}</title></rect>')
+            x += w
+    legend = " ".join(f"{label} ({colour})" for label, colour in COMPLIANCE_COLOURS)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+            f'font-size="11"><rect width="100%" height="100%" fill="white"/>'
+            f'<text x="4" y="14">enrolments per audience: complete, open, overdue, scheduled</text>'
+            + "".join(parts) + f"<desc>{legend}</desc></svg>")
+
+
+def compliance_chart_markdown(rows: list[tuple]) -> str:
+    svg = compliance_chart_svg(rows)
+    if not svg:
+        return "no enrolments loaded yet"
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    table = "\n".join(f"| {n} | {e} | {c} | {o} | {od} | {s} |" for n, e, c, o, od, s in rows)
+    return (f"![enrolments per audience]({uri})\n\n| audience | enrolled | complete | open | overdue | scheduled |\n"
+            f"|---|---|---|---|---|---|\n{table}")

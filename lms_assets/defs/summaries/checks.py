@@ -3,7 +3,7 @@
 from dagster import AssetCheckExecutionContext, AssetCheckResult, asset_check
 
 from lms_assets.defs.ingestion.checks import not_loaded, tables
-from lms_assets.defs.keys import CONTENT_ENGAGEMENT, USER_ACTIVITY_DAILY
+from lms_assets.defs.keys import ASSIGNMENT_COMPLIANCE, CONTENT_ENGAGEMENT, USER_ACTIVITY_DAILY
 from lms_assets.defs.resources import WarehouseResource
 from lms_assets.defs.summaries.queries import query
 from lms_assets.warehouse import utc_day_sql
@@ -37,4 +37,25 @@ def content_engagement_matches_sources(context: AssetCheckExecutionContext, ware
                   "sum_activity_count": int(summed), "activities_referencing_known_content": int(referencing)})
 
 
-CHECKS = [daily_counts_match_activities, content_engagement_matches_sources]
+@asset_check(
+    asset=ASSIGNMENT_COMPLIANCE,
+    description=("Rows of the report, and enrolled / complete / open / overdue of its two roll-ups, equal the enrolments "
+                 "(not archived, of assignments not deleted) they are built from."),
+)
+def assignment_compliance_counts_match_enrolments(context: AssetCheckExecutionContext,
+                                                  warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.sql_client() as client:
+        present = tables(client)
+        if not {"enrolments", "assignments", "assignment_compliance"} <= present:
+            return not_loaded("assignment_compliance")
+        (source, rows, by_audience, by_assignment, complete, complete_rolled, overdue, overdue_rolled,
+         open_, open_rolled) = (int(v) for v in client.execute_sql(query("assignment_compliance_check"))[0])
+    return AssetCheckResult(
+        passed=source == rows == by_audience == by_assignment and complete == complete_rolled
+        and overdue == overdue_rolled and open_ == open_rolled,
+        metadata={"enrolments": source, "report_rows": rows, "enrolled_by_audience": by_audience,
+                  "enrolled_by_assignment": by_assignment, "complete": complete, "complete_rolled_up": complete_rolled,
+                  "overdue": overdue, "overdue_rolled_up": overdue_rolled, "open": open_, "open_rolled_up": open_rolled})
+
+
+CHECKS = [daily_counts_match_activities, content_engagement_matches_sources, assignment_compliance_counts_match_enrolments]

@@ -124,8 +124,8 @@ def make_auth(auth: str, session, username: Optional[str], password: Optional[st
     if missing:
         keys = ", ".join(f"sources.lms.{k}" for k in missing)
         envs = ", ".join(f"SOURCES__LMS__{k.upper()}" for k in missing)
-        raise LmsConfigError(f"{keys} is not set (sources.lms.auth is {mode}): set {envs} in the environment, "
-                             "or put it in .dlt/secrets.toml (see .dlt/secrets.toml.example).")
+        raise LmsConfigError(f"{keys} is not set: set {envs} in the environment, or put it in .dlt/secrets.toml "
+                             f"(see .dlt/secrets.toml.example); sources.lms.auth is {mode}.")
     if mode == "basic":
         return HttpBasicAuth(str(username), str(password))
     return LmsOAuth2(access_token_url=token_url(region, tenant_id, url), client_id=str(client_id),
