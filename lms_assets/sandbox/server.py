@@ -327,7 +327,7 @@ class _Handler(BaseHTTPRequestHandler):
             srv.stats.count(path, 200)
             self._send(200, cached)
             return
-        if srv.options.hidden_ids and path in ("/v1/users", "/v1/contents"):
+        if srv.options.hidden_ids and path not in ("/v1/activities", "/v1/cpdEntries") and not path.endswith("/enrolments"):
             listing = srv.visible(path, listing, make)
         total = len(front) + len(listing)
         lo_i, hi_i = (page - 1) * per_page, page * per_page
@@ -595,7 +595,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         """The listing without hidden records (cached: hidden ids do not change while serving)."""
         cached = self._visible.get(path)
         if cached is None:
-            cached = self._visible[path] = [i for i in listing if make(i)["id"] not in self.options.hidden_ids]
+            hidden = self.options.hidden_ids  # a member is hidden by its userId (it has no id of its own)
+            cached = self._visible[path] = [i for i in listing if (make(i).get("id") or make(i).get("userId")) not in hidden]
         return cached
 
     def rng_choice(self, values):
