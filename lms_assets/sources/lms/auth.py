@@ -17,7 +17,7 @@ from dlt.sources.helpers.rest_client.auth import AuthConfigBase, HttpBasicAuth, 
 from requests import PreparedRequest, RequestException, Response
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, quoted_message
+from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, describe_request, quoted_message
 
 OAUTH_HINT = ("check sources.lms.client_id and sources.lms.client_secret (env SOURCES__LMS__CLIENT_ID / "
               "SOURCES__LMS__CLIENT_SECRET, or .dlt/secrets.toml)")
@@ -92,17 +92,23 @@ class LmsOAuth2(OAuth2ClientCredentials):
         self.tokens_fetched += 1
 
     def renew_on_401(self, response: Response, *args: Any, **kwargs: Any) -> Response:
-        """A response hook: a 401 to a bearer token gets one new token and one more try of the request."""
+        """A response hook: a 401 to the current token renews it once; a 401 to a token another thread has
+        replaced since is simply sent again with the new one. A renewed token refused too is final."""
         request = response.request
-        if response.status_code != 401 or getattr(request, "_lms_renewed", False):
+        if response.status_code != 401:
             return response
-        used = str(request.headers.get("Authorization", ""))
+        renewed = getattr(request, "_lms_renewed", False)
         with self._lock:
-            if used == f"Bearer {self.access_token}":  # not renewed by another thread meanwhile
-                self._expires_at = 0.0
+            current = str(request.headers.get("Authorization", "")) == f"Bearer {self.access_token}"
+            if current and renewed:
+                raise LmsAuthError(
+                    f"The LMS API refused a freshly issued access token (HTTP 401{quoted_message(response)}) for "
+                    f"{describe_request(response)}: the client may lack the api/read scope; {OAUTH_HINT}.")
+            if current:
+                self._expires_at = 0.0  # renew: the API no longer honours it, whatever its expires_in said
         again = request.copy()
         self(again)
-        again._lms_renewed = True  # type: ignore[attr-defined]
+        again._lms_renewed = renewed or current  # type: ignore[attr-defined]
         return self.session.send(again, **_send_options(kwargs))
 
 
