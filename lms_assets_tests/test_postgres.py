@@ -147,3 +147,38 @@ def test_slices_and_the_load_log_on_postgres(postgres_env, lms_env, real_sandbox
         assert rows == len(expected_activities(real_sandbox.data, start, end)) <= api_total
         assert run_id == result.run_id
     assert _activities(postgres_env) == expected_activities(real_sandbox.data, utc(2024, 1, 1), utc(2024, 1, 6))
+
+
+def test_assignments_compliance_and_cpd_on_postgres(postgres_env, lms_env, real_sandbox, instance, monkeypatch):
+    # issue #20 on a server warehouse: the new listings, incremental enrolments, the report and its check, CPD days
+    from collections import Counter
+
+    from lms_assets_tests.test_assignments import expected_enrolments, expected_members
+    from lms_assets_tests.test_compliance import LOADS, expected_report, roll_up
+    from lms_assets_tests.test_cpd_entries import expected_entries
+
+    lms_env(real_sandbox)
+    data = real_sandbox.data
+    first = materialize(instance, *LOADS, "assignment_compliance")
+    assert first.success and check_results(first)["assignment_compliance_counts_match_enrolments"].passed
+    assert set(pg(postgres_env, "SELECT audience_id, user_id FROM lms.audience_members")) == expected_members(data)
+    assert {r for r, in pg(postgres_env, "SELECT id FROM lms.enrolments")} == set(expected_enrolments(data))
+    (as_of,), = pg(postgres_env, "SELECT DISTINCT (EXTRACT(EPOCH FROM as_of) * 1000)::bigint FROM lms.assignment_compliance")
+    want = expected_report(data, as_of)
+    got = {r[0]: tuple(r[1:]) for r in pg(postgres_env, "SELECT enrolment_id, assignment_id, user_id, audience_id, "
+                                                        "status, days_overdue FROM lms.assignment_compliance")}
+    assert got == want
+    by_audience = {r[0]: tuple(r[1:]) for r in pg(postgres_env, "SELECT audience_id, enrolled, complete, open, overdue, "
+                                                                "scheduled FROM lms.assignment_compliance_by_audience")}
+    assert by_audience == roll_up(want, 2)
+    # a second run reads enrolments from the cursor the first left in the warehouse's dlt state
+    real_sandbox.stats.reset()
+    assert materialize(instance, "assignments", "enrolments").success
+    asked = [q for path, q in real_sandbox.stats.queries if path.endswith("/enrolments")]
+    assert asked and all("updatedAtFrom" in q for q in asked)
+    assert pg(postgres_env, "SELECT COUNT(*) FROM lms.enrolments")[0][0] == len(expected_enrolments(data))
+    monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")
+    assert materialize(instance, "cpd_entries", first="2024-01-01", last="2024-01-03").success
+    assert {r for r, in pg(postgres_env, "SELECT log_entry_id FROM lms.cpd_entries")} == \
+        expected_entries(data, utc(2024, 1, 1), utc(2024, 1, 4))
+    assert Counter(r for r, in pg(postgres_env, "SELECT resource FROM lms._lms_windows"))["cpd_entries"] == 2
