@@ -1,8 +1,9 @@
 """`make demo`: the main job on the embedded defaults, through Dagster.
 
 Starts the sandbox API (with its default fault rate), materializes content and users, a
-30-day activity range in one run, both summaries and their checks into DuckDB, then prints
-row counts and the top users. Runs land in DAGSTER_HOME, so `make dev` shows them afterwards.
+30-day activity range in one run, the summaries, audiences, members, assignments and enrolments,
+the CPD range and the compliance report with their checks into DuckDB, then prints row counts,
+the top users and compliance by audience. Runs land in DAGSTER_HOME, so `make dev` shows them afterwards.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from datetime import date, timedelta
 import requests
 from dagster import DagsterInstance
 
-from lms_assets.defs.keys import lms_key
+from lms_assets.defs.keys import ASSIGNMENT_RESOURCES, lms_key
 from lms_assets.defs.partition_ranges import range_tags
 from lms_assets.defs.summaries.assets import top_users
+from lms_assets.defs.summaries.queries import query
 from lms_assets.sandbox.process import sandbox_process
 from lms_assets.warehouse import Warehouse
 
@@ -42,6 +44,9 @@ def run(days: int) -> None:
         (f"activities {first}...{last}", _keys("activities"), ranged),
         (f"user_activity_daily {first}...{last}", _keys("user_activity_daily"), ranged),
         ("user_activity_summary, content_engagement", _keys("user_activity_summary", "content_engagement"), {}),
+        ("audiences, members, assignments, enrolments", _keys(*ASSIGNMENT_RESOURCES), {}),
+        (f"cpd_entries {first}...{last}", _keys("cpd_entries"), ranged),
+        ("assignment_compliance", _keys("assignment_compliance"), {}),
     ]
     for label, keys, tags in steps:
         started = time.monotonic()
@@ -53,11 +58,15 @@ def run(days: int) -> None:
             raise SystemExit(f"demo: materializing {label} failed; see the run {result.run_id} in `make dev`.")
     with Warehouse.from_env().sql_client() as client:
         print("\nrow counts in dataset lms:")
-        for table in ("content", "users", "activities", "user_activity_daily", "user_activity_summary", "content_engagement"):
+        for table in ("content", "users", "activities", "user_activity_daily", "user_activity_summary", "content_engagement",
+                      "audiences", "audience_members", "assignments", "enrolments", "cpd_entries", "assignment_compliance"):
             print(f"  {table:<24} {client.execute_sql(f'SELECT COUNT(*) FROM lms.{table}')[0][0]:>8}")
         print("\ntop users by activity:")
         for row in top_users(client, 5):
             print("  {:<24} {:<36} {:>4} activities on {:>3} days, last: {}".format(*row))
+        print("\nassignment compliance by audience (enrolled, complete, open, overdue, scheduled):")
+        for row in client.execute_sql(query("compliance_by_audience")):
+            print("  {:<24} {:>6} {:>6} {:>6} {:>6} {:>6}".format(*row))
 
 
 def main() -> None:

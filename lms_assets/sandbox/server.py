@@ -430,6 +430,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._token_lock = threading.Lock()
         self.tokens: dict[str, list] = {}  # token -> [expires at (monotonic), requests left or None]
         self.touched: dict[tuple[int, int], dict] = {}  # (assignment, user) -> enrolment updated by touch_enrolments
+        self._stamps: dict[int, dict[int, int]] = {}  # assignment -> {user: updatedAt in epoch ms}
+        self._parents: dict[str, dict[str, int]] = {}  # "audiences" / "assignments" -> {id: index}
 
     def listing(self, path: str, bounds: dict):
         """(indexes, record maker) of the listings beside content, users and activities."""
@@ -443,9 +445,9 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             return data.activity_range(bounds["entryDateFrom"], bounds["entryDateTo"], inclusive, data.cpd_ms), data.cpd_entry
         parent = parts[2]
         if parts[1] == "audiences":
-            k = self._index(parent, data.audiences, data.audience_id)
+            k = self._index("audiences", parent, data.audiences, data.audience_id)
             return data.members[k], lambda j: data.member(k, j)
-        a = self._index(parent, data.assignments, data.assignment_id)
+        a = self._index("assignments", parent, data.assignments, data.assignment_id)
 
         def make(j: int) -> dict:
             return self.touched.get((a, j)) or data.enrolment(a, j)
@@ -453,19 +455,23 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         lo, hi = bounds["updatedAtFrom"], bounds["updatedAtTo"]
         inclusive = self.options.bounds == "inclusive"
 
-        def inside(j: int) -> bool:
-            ms = int(datetime.fromisoformat(make(j)["updatedAt"]).timestamp() * 1000)
+        def inside(ms: int) -> bool:
             above = lo is None or (ms >= lo if inclusive else ms > lo)
             return above and (hi is None or (ms <= hi if inclusive else ms < hi))
 
-        return [j for j in data.enrolments_of(a) if inside(j)], make
+        with self._drift_lock:
+            stamps = self._stamps.get(a)
+            if stamps is None:  # each enrolment's updatedAt, computed once (touch_enrolments updates them)
+                stamps = self._stamps[a] = {j: parse_timestamp(make(j)["updatedAt"]) for j in data.enrolments_of(a)}
+            return [j for j, ms in stamps.items() if inside(ms)], make
 
-    @staticmethod
-    def _index(parent: str, count: int, make_id) -> int:
-        for i in range(count):
-            if make_id(i) == parent:
-                return i
-        raise KeyError(f"no such parent {parent}")
+    def _index(self, kind: str, parent: str, count: int, make_id) -> int:
+        ids = self._parents.get(kind)
+        if ids is None:
+            ids = self._parents[kind] = {make_id(i): i for i in range(count)}
+        if parent not in ids:
+            raise KeyError(f"no such parent {parent}")
+        return ids[parent]
 
     def touch_enrolments(self, count: int) -> list[str]:
         """Mark `count` open or overdue enrolments complete, updated now: what a next incremental read must find."""
@@ -478,6 +484,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                     record = self.touched.get((a, j)) or self.data.enrolment(a, j)
                     if len(done) < count and record["status"] in ("open", "overdue"):
                         self.touched[(a, j)] = {**record, "status": "complete", "lastCompletedAt": stamp, "updatedAt": stamp}
+                        self._stamps.pop(a, None)
                         done.append(record["id"])
         return done
 

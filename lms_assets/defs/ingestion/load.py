@@ -26,6 +26,7 @@ from lms_assets.sources.lms import RequestStats, lms_source
 from lms_assets.warehouse import load_log, qualified_table_name, window_sql
 from lms_assets.warehouse.deletes import mark_deleted
 
+
 def _utc(value: datetime) -> datetime:
     return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc)
 

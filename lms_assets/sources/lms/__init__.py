@@ -15,8 +15,8 @@ import orjson
 from dlt.sources.helpers.rest_client import RESTClient
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.auth import make_auth, region_base_url
 from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
+from lms_assets.sources.lms.auth import make_auth, region_base_url
 from lms_assets.sources.lms.dedup import MERGE, IdLedger, declare_deduplicated, forget_deduplicated
 from lms_assets.sources.lms.helpers import (
     LmsConfigError,
