@@ -69,6 +69,20 @@ def test_a_landed_activity_partition_brings_its_summaries_up_to_date(lms_env, sa
     assert third.total_requested == 0
 
 
+def test_the_compliance_report_follows_once_its_upstream_is_loaded(lms_env, real_sandbox, instance):
+    # issue #20: users refreshing on a tenant that never loaded assignments launch no failing report
+    from lms_assets.definitions import defs
+
+    lms_env(real_sandbox)
+    first = evaluate_automation_conditions(defs=defs, instance=instance)
+    assert materialize(instance, "content", "users").success
+    second = evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert second.get_num_requested(key("assignment_compliance")) == 0
+    assert materialize(instance, "audiences", "audience_members", "assignments", "enrolments").success
+    third = evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
+    assert third.get_num_requested(key("assignment_compliance")) == 1
+
+
 def test_the_automation_sensor_is_on_and_targets_the_summaries():
     from lms_assets.definitions import defs
 

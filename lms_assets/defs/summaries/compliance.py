@@ -8,7 +8,7 @@ All three are rebuilt in one transaction, so a reader never sees the report and 
 
 from datetime import datetime, timezone
 
-from dagster import AssetExecutionContext, Failure, MaterializeResult, MetadataValue, asset
+from dagster import AssetExecutionContext, AutomationCondition, Failure, MaterializeResult, MetadataValue, asset
 
 from lms_assets.defs.ingestion.checks import tables
 from lms_assets.defs.keys import (
@@ -28,8 +28,10 @@ from lms_assets.defs.summaries.metadata import table_metadata
 from lms_assets.defs.summaries.queries import query, statements
 from lms_assets.warehouse import timestamp_sql
 
-# The summaries' automation, labelled for what this asset follows.
-COMPLIANCE_AUTOMATION = SUMMARY_AUTOMATION.with_label("after enrolments, assignments, audiences, users or content update")
+# The summaries' automation, once every upstream has been loaded: a tenant that never loads assignments
+# gets no failing compliance run each time its users refresh.
+COMPLIANCE_AUTOMATION = (SUMMARY_AUTOMATION & ~AutomationCondition.any_deps_missing()).with_label(
+    "after enrolments, assignments, audiences, users or content update, once all are loaded")
 NEEDED = {"enrolments": "lms/enrolments", "assignments": "lms/assignments", "audiences": "lms/audiences",
           "users": "lms/users", "content": "lms/content"}
 PERSONAL = ("email", "first_name", "last_name")
