@@ -145,3 +145,28 @@ def test_two_range_runs_launched_together_overlap_their_api_reads(lms_env, make_
     assert sb.stats.snapshot()["max_in_flight"] == 2
     assert dict(query(db, "select id, epoch_ms(date) from lms.activities")) == expected_activities(
         sb.data, utc(2024, 1, 1), utc(2024, 1, 7))
+
+
+@pytest.mark.parametrize("bounds", ["inclusive", "exclusive"])
+def test_without_totals_the_days_of_a_window_are_read_concurrently(lms_env, make_sandbox, bounds):
+    # issue #21: no `totalPages`, so the window is read as UTC days, several at once, each ending on one
+    # empty page; the activities at midnight and 250 ms before it land once, under either bound reading
+    sb = make_sandbox(SandboxOptions(latency_ms=20, totals=False, bounds=bounds), **DATA)
+    db = lms_env(sb)
+    stats = _load(max_concurrency=8)
+    _assert_exact(db, sb)
+    assert sb.stats.snapshot()["max_in_flight"] >= 3
+    per_day = [len(expected_activities(sb.data, utc(2024, 1, d), utc(2024, 1, d + 1))) for d in range(1, 6)]
+    # each day ceil(rows/200) pages and one empty (a day asked a second wider may need one page more),
+    # plus the first page of the whole window, read to learn there are no totals
+    most = 1 + sum(-(-(n + 2) // 200) + 1 for n in per_day)
+    assert sum(-(-n // 200) + 1 for n in per_day) + 1 <= stats.pages["/v1/activities"] <= most
+
+
+def test_without_totals_a_failing_day_fails_the_load_and_writes_nothing(lms_env, make_sandbox):
+    sb = make_sandbox(SandboxOptions(totals=False, outage_after="2024-01-04T00:00:00Z"), **DATA)
+    db = lms_env(sb)
+    with pytest.raises(PipelineStepFailed) as err:
+        _load(max_concurrency=8, max_attempts=2)
+    assert "503" in str(err.value)
+    assert row_count(db, "activities") == 0

@@ -51,3 +51,20 @@ def test_users_the_api_flags_deleted_are_deleted_and_not_active_learners(lms_env
     assert deleted_active > 0  # deleted users with activity exist, and are not counted
     meta = materialization_metadata(result, "user_activity_summary")
     assert meta["active_users"] == active and meta["deleted_users"] == len(flagged)
+
+
+def test_a_user_deleted_while_the_listing_is_read_is_marked_in_the_same_run(lms_env, make_sandbox, instance, monkeypatch):
+    # issue #21: the first user vanishes before page 2 is served; totalResults moves, the listing is read
+    # again, and the user only the abandoned read returned is marked deleted by this run, not the next
+    sb = make_sandbox(SandboxOptions(vanish=1), profile="realistic")
+    db = lms_env(sb)
+    monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "50")
+    result = materialize(instance, "users")
+    (gone,) = sb.server.vanished["/v1/users"]
+    rows = dict(query(db, "SELECT id, is_deleted AND deleted_at IS NOT NULL FROM lms.users"))
+    assert rows[gone] is True
+    assert len(rows) == sb.data.users
+    flagged = {sb.data.user(i)["id"] for i in range(sb.data.users) if sb.data.user(i)["deleted"]}
+    assert {i for i, deleted in rows.items() if deleted} == flagged | {gone}
+    meta = materialization_metadata(result, "users")
+    assert meta["listing_rereads"] == 1 and meta["marked_deleted"] == 1

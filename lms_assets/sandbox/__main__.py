@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="requests per second the API accepts; more get 429 with Retry-After: 1")
     p.add_argument("--drift", type=int, default=0,
                    help="insert a record before page 2 of a listing is served, up to N per endpoint")
+    p.add_argument("--vanish", type=int, default=0,
+                   help="delete the first user or content record before page 2 of its listing is served, up to N per endpoint")
     p.add_argument("--outage-after", help="activity windows reaching past this ISO instant answer 503 (an outage mid-backfill)")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
     p.add_argument("--page-cache-mib", type=int, default=512, help="encoded pages kept for repeated requests")
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
         latency_ms=args.latency_ms, arrival_jitter_ms=args.arrival_jitter_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
         page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
-        drift=args.drift, rate_limit=args.rate_limit, outage_after=args.outage_after,
+        drift=args.drift, vanish=args.vanish, rate_limit=args.rate_limit, outage_after=args.outage_after,
         tenant_id=args.tenant_id, client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
         token_requests=args.token_requests, token_grants=args.token_grants,
     )

@@ -60,6 +60,9 @@ class SandboxOptions:
     # Records inserted while a listing is read: one before page 2 of a listing is served, up
     # to this many per endpoint. The new record lands at the front and pushes one onto the next page.
     drift: int = 0
+    # Records deleted while a listing is read: the first record of the users or contents listing disappears
+    # before its page 2 is served, up to this many per endpoint (the listing shifts up by one).
+    vanish: int = 0
     # The API's rate limit: requests beyond this many in the last second get a 429 with Retry-After.
     rate_limit: float | None = None
     # An outage of the activities endpoint: a window whose upper bound reaches past this instant
@@ -315,13 +318,18 @@ class _Handler(BaseHTTPRequestHandler):
             srv.stats.queries.append((path, query))
         if page >= 2 and path in ("/v1/users", "/v1/contents", "/v1/activities"):
             srv.drift_once(path, bounds)
+        if page >= 2 and path in ("/v1/users", "/v1/contents"):
+            srv.vanish_once(path, listing, make)
+        gone = srv.vanished.get(path)
+        if gone:
+            listing = [i for i in listing if make(i)["id"] not in gone]
         front = srv.inserted_for(path, bounds)
         mode = srv.options.break_mode
         # a wrong total is wrong on every page; the other bad answers come on one page
         on_page = page == srv.options.break_page or mode == "wrong-total"
         broken = mode and on_page and srv.options.break_path in (None, path)
         cache_key = (path, listing.start, listing.stop, page, per_page) if isinstance(listing, range) else None
-        uncached = broken or srv.options.hidden_ids or srv.options.drift
+        uncached = broken or srv.options.hidden_ids or srv.options.drift or srv.options.vanish
         cached = None if uncached else srv.cached_page(cache_key)
         if cached is not None:
             srv.stats.count(path, 200)
@@ -430,6 +438,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self._token_lock = threading.Lock()
         self.tokens: dict[str, list] = {}  # token -> [expires at (monotonic), requests left or None]
         self.touched: dict[tuple[int, int], dict] = {}  # (assignment, user) -> enrolment updated by touch_enrolments
+        self.vanished: dict[str, set[str]] = {}  # path -> ids deleted by --vanish
         self._stamps: dict[int, dict[int, int]] = {}  # assignment -> {user: updatedAt in epoch ms}
         self._parents: dict[str, dict[str, int]] = {}  # "audiences" / "assignments" -> {id: index}
 
@@ -553,6 +562,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
                 # just after the lower bound: earlier than every record already served
                 ms = min(lo + 1500, (lo + hi) // 2)
                 done.append((ms, data.activity(data.activities + k, ms=ms)))
+
+    def vanish_once(self, path: str, listing, make) -> None:
+        """Delete the first record still listed at `path` (at most `vanish` per endpoint)."""
+        with self._drift_lock:
+            gone = self.vanished.setdefault(path, set())
+            if len(gone) < self.options.vanish:
+                first = next((i for i in listing if make(i)["id"] not in gone), None)
+                if first is not None:
+                    gone.add(make(first)["id"])
 
     def inserted_for(self, path: str, bounds) -> list[dict]:
         """Inserted records that belong to this request's listing, newest first."""

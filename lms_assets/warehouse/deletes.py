@@ -7,20 +7,25 @@ the rows still carrying an older load id are exactly the ones the API stopped re
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Iterable
 
 from lms_assets.warehouse.sql import load_ids_sql, timestamp_sql
 
 
-def mark_deleted(client, table: str, load_ids: list[str]) -> int:
-    """Mark rows of `lms.<table>` not written by `load_ids` as deleted; returns how many were newly marked."""
+def mark_deleted(client, table: str, load_ids: list[str], vanished: Iterable[str] = ()) -> int:
+    """Mark rows of `lms.<table>` not written by `load_ids`, and the `vanished` ids (written by them from a read
+    abandoned because the listing moved, absent from the complete read), as deleted; returns how many were newly marked."""
     ids = load_ids_sql(load_ids)
     if ids == "NULL":
         return 0
-    where = f"_dlt_load_id NOT IN ({ids}) AND (is_deleted IS NULL OR is_deleted = FALSE)"
+    gone = sorted(str(i) for i in vanished)
+    # the ids are the API's text: passed as parameters, never spliced into the SQL
+    either = f"_dlt_load_id NOT IN ({ids})" + (f" OR id IN ({', '.join(['%s'] * len(gone))})" if gone else "")
+    where = f"({either}) AND (is_deleted IS NULL OR is_deleted = FALSE)"
     with client.begin_transaction():
-        count = client.execute_sql(f"SELECT COUNT(*) FROM lms.{table} WHERE {where}")[0][0]
+        count = client.execute_sql(f"SELECT COUNT(*) FROM lms.{table} WHERE {where}", *gone)[0][0]
         if count:
             client.execute_sql(
                 f"UPDATE lms.{table} SET is_deleted = TRUE, deleted_at = {timestamp_sql(datetime.now(timezone.utc))} "
-                f"WHERE {where}")
+                f"WHERE {where}", *gone)
     return int(count)

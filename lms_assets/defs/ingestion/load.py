@@ -127,7 +127,7 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
         with pipeline.sql_client() as client:
             for table in load.tables:
                 if soft_deletes and load_ids and table in SOFT_DELETED:
-                    load.marked_deleted[table] = mark_deleted(client, table, load_ids)
+                    load.marked_deleted[table] = mark_deleted(client, table, load_ids, load.stats.vanished.get(table, ()))
                 if part:
                     per_day = rows_per_day(client, part[0], part[1], table)
                     rows = sum(per_day.values())

@@ -124,12 +124,14 @@ def lms_source(
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
     dims = {name: None if unlisted is None else unlisted.get(name, []) for name in ("content", "users")}
     audiences = _dimension(settings.AUDIENCES, settings.AUDIENCE_FIELDS, settings.AUDIENCE_COLUMNS, reader, pii,
-                           deleted_flag=None)
+                           deleted_flag=None, stats=request_stats)
     assignments = _dimension(settings.ASSIGNMENTS, settings.ASSIGNMENT_FIELDS, settings.ASSIGNMENT_COLUMNS, reader, pii,
-                             deleted_flag="isDeleted", deleted_at="deletedAt")
+                             deleted_flag="isDeleted", deleted_at="deletedAt", stats=request_stats)
     return [
-        _dimension(settings.CONTENTS, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii, dims["content"]),
-        _dimension(settings.USERS, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii, dims["users"]),
+        _dimension(settings.CONTENTS, settings.CONTENT_FIELDS, settings.CONTENT_COLUMNS, reader, pii, dims["content"],
+                   stats=request_stats),
+        _dimension(settings.USERS, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii, dims["users"],
+                   stats=request_stats),
         _activities(reader, start, end, timestamp_format, reporter),
         audiences,
         _audience_members(audiences, reader, pii),
@@ -153,7 +155,7 @@ def _check_format(fmt: str) -> None:
 
 def _dimension(listing: settings.Listing, fields: dict, columns: dict, reader: ListingReader, pii: PiiPolicy,
                previous: Optional[list[dict]] = None, deleted_flag: Optional[str] = "deleted",
-               deleted_at: str = "updatedAt") -> Any:
+               deleted_at: str = "updatedAt", stats: Optional[RequestStats] = None) -> Any:
     # Hand-built on dlt's RESTClient rather than a rest_api entry: a listing must be read again
     # when it moves while paged (see listing.py), which a declarative resource cannot do.
     # The personal-data policy runs first: a hashed or dropped value reaches nothing after it,
@@ -167,11 +169,19 @@ def _dimension(listing: settings.Listing, fields: dict, columns: dict, reader: L
                   columns=pii.columns(name, columns), max_table_nesting=0)
     def dimension() -> Iterator[Any]:
         shape = _shaper(name, fields, pii, deleted_flag, deleted_at)
-        listed: set = set()
+        listed: dict = {}  # id -> the read of the listing it last came in
+        last = 1
         for page in reader.read(listing):
             rows = [shape(pii(name, record)) for record in page]
-            listed.update(r.get("id") for r in rows)
+            listed.update((r.get("id"), page.attempt) for r in rows)
+            last = page.attempt
             yield rows
+        # A listing that moved was read again: what only an abandoned read returned is gone upstream.
+        # Those rows were merged with this load's id, so the refresh's deletes would miss them (load.py marks them).
+        vanished = {i for i, attempt in listed.items() if attempt < last}
+        if vanished and stats is not None:
+            with stats.lock:
+                stats.vanished.setdefault(name, set()).update(vanished)
         if previous is not None:
             yield [carry_deleted(row, columns, pii, name) for row in previous if row.get("id") not in listed]
 
@@ -289,13 +299,11 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
     ) -> Iterator[Any]:
         lower = cursor.start_value or start
         upper = cursor.end_value or datetime.now(timezone.utc)
-        params = {settings.WINDOW_FROM_PARAM: lower_bound(lower, fmt), settings.WINDOW_TO_PARAM: upper_bound(upper, fmt)}
-        what = f"GET {settings.ACTIVITIES_PATH} for [{as_utc(lower).isoformat()}, {as_utc(upper).isoformat()})"
         batch: list[dict] = []
         ledger = IdLedger()
         forget_deduplicated("activities")
         reporter.begin()
-        for page in reader.read(settings.ACTIVITIES, params, what):
+        for lo, hi, page in reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what):
             try:  # the fast path: every date is an ISO-8601 string with its offset
                 dates = [datetime.fromisoformat(r["date"]) for r in page]
                 if any(d.tzinfo is None for d in dates):
@@ -305,7 +313,9 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
                 dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
             for record, instant in zip(page, dates, strict=True):
                 record["date"] = instant
-            reporter.page(len(dates), dates[-1] if dates else None)
+            if (lo, hi) != (lower, upper):  # a day of the window: its rows only (its bounds reach a second past it)
+                page = [r for r in page if lo <= r["date"] < hi]
+            reporter.page(len(page), page[-1]["date"] if page else None)
             ledger.add(page)
             batch.extend(page)
             if len(batch) >= settings.ARROW_BATCH_ROWS:
@@ -318,6 +328,16 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
             yield declare_deduplicated(activities_table([]))
 
     return activities
+
+
+def window_params(fmt: str):
+    def params(lower: datetime, upper: datetime) -> dict:
+        return {settings.WINDOW_FROM_PARAM: lower_bound(lower, fmt), settings.WINDOW_TO_PARAM: upper_bound(upper, fmt)}
+    return params
+
+
+def window_what(lower: datetime, upper: datetime) -> str:
+    return f"GET {settings.ACTIVITIES_PATH} for [{as_utc(lower).isoformat()}, {as_utc(upper).isoformat()})"
 
 
 def _raise_for_status(response, *args: Any, **kwargs: Any) -> None:

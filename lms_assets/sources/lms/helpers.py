@@ -61,6 +61,8 @@ class RequestStats:
     requests: int = 0
     throttle: Any = None  # the run's Throttle, shared by every source built with these stats (see lms_source)
     auth: Any = None  # the run's credentials: one OAuth token for every slice and thread
+    # ids a dimension listing returned only in a read abandoned because the listing moved: gone upstream
+    vanished: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:

@@ -11,10 +11,13 @@ discarded read already yielded is overwritten, never duplicated.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator, Optional
 
 from dlt.common import jsonpath
 from dlt.sources.helpers.rest_client import RESTClient
@@ -118,11 +121,26 @@ class _Consistency:
 
 
 class Page(list):
-    """The records of one answer, with the answer they came in (for error messages)."""
+    """The records of one answer, with the answer they came in (for error messages) and the read of the
+    listing it belongs to (1, or more when the listing moved and was read again)."""
 
-    def __init__(self, records: list[dict], response: Response):
+    def __init__(self, records: list[dict], response: Response, attempt: int = 1):
         super().__init__(records)
         self.response = response
+        self.attempt = attempt
+
+
+def utc_days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """`[start, end)` cut at UTC midnights."""
+    out, lo = [], start
+    while lo < end:
+        midnight = datetime(lo.year, lo.month, lo.day, tzinfo=timezone.utc) + timedelta(days=1)
+        out.append((lo, min(midnight, end)))
+        lo = midnight
+    return out
+
+
+_DONE = object()
 
 
 class ListingReader:
@@ -169,6 +187,73 @@ class ListingReader:
             finally:  # a read abandoned (moved listing, failure): nothing more is asked
                 for future in pending:
                     future.cancel()
+
+    def read_window(self, listing: Listing, start: datetime, end: datetime,
+                    params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
+                    ) -> Iterator[tuple[datetime, datetime, Page]]:
+        """(sub-window start, end, page) of a time-windowed listing, in time order.
+
+        With totals the window is one listing whose pages are read concurrently (above). Without them
+        the page count is unknown, so a window whose first page is full is read instead as UTC days,
+        `max_concurrency` days at a time, each day a listing of its own ending on one empty page
+        (the first page of the whole window is discarded: one request). The caller keeps each day's
+        rows inside its day: the bounds are asked a second wider on each side.
+        """
+        whole = self.read(listing, params_of(start, end), what_of(start, end))
+        first = next(whole, None)
+        if first is None:
+            return
+        days = utc_days(start, end)
+        per_page = min(self.per_page, listing.max_per_page)
+        known = _int(pagination(first.response).get("totalPages")) is not None
+        if known or len(first) < per_page or len(days) < 2 or self.max_concurrency == 1:
+            yield start, end, first
+            yield from ((start, end, page) for page in whole)
+            return
+        whole.close()
+        yield from self._days(listing, days, params_of, what_of)
+
+    def _days(self, listing: Listing, days: list[tuple[datetime, datetime]],
+              params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
+              ) -> Iterator[tuple[datetime, datetime, Page]]:
+        # One thread a day, each handing its pages through a queue of two: at most `max_concurrency`
+        # days are read at once and about three pages of each are held, whatever the window's size.
+        one_at_a_time = ListingReader(self.client, self.hooks, self.per_page, self.max_reads, self.stats, 1)
+        stop = threading.Event()
+        queues = [queue.Queue(maxsize=2) for _ in days]
+
+        def put(q: queue.Queue, item: Any) -> bool:
+            while not stop.is_set():
+                try:
+                    q.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def read_day(i: int) -> None:
+            lo, hi = days[i]
+            try:
+                for page in one_at_a_time.read(listing, params_of(lo, hi), what_of(lo, hi)):
+                    if not put(queues[i], page):
+                        return
+                put(queues[i], _DONE)
+            except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread, raised there
+                put(queues[i], exc)
+
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-day") as pool:
+            try:
+                started = 0
+                for i, (lo, hi) in enumerate(days):
+                    while started < len(days) and started < i + self.max_concurrency:
+                        pool.submit(read_day, started)
+                        started += 1
+                    while (item := queues[i].get()) is not _DONE:
+                        if isinstance(item, BaseException):
+                            raise item
+                        yield lo, hi, item
+            finally:  # done, failed or abandoned: the other days stop asking
+                stop.set()
 
     def read_each(self, listing: Listing, parents: list[str], params: Optional[dict] = None
                   ) -> Iterator[tuple[str, list[dict]]]:
@@ -217,7 +302,7 @@ class ListingReader:
                 problem = check.see(page.response, records, listing.key)
                 if problem:
                     break
-                yield Page(records, page.response)
+                yield Page(records, page.response, attempt)
             problem = problem or check.finish()
             if problem is None:
                 self._announce(listing.name, check.first_total)
