@@ -214,10 +214,13 @@ def definitions_load_seconds() -> float:
 
 
 def _scenario(name: str) -> tuple[list[str], float | None]:
-    """`0ms`, `40ms` (latency per request) or `25rps` (the API's rate limit): sandbox arguments and the rate."""
-    if name.endswith("rps"):
-        return ["--rate-limit", name[:-3]], float(name[:-3])
-    return ["--latency-ms", name.removesuffix("ms")], None
+    """`0ms`, `40ms` (latency per request) or `25rps` (the API's rate limit), `-nototals` appended for answers
+    without totals (the seed's API): sandbox arguments and the rate."""
+    base, _, extra = name.partition("-")
+    flags = ["--no-totals"] if extra == "nototals" else []
+    if base.endswith("rps"):
+        return ["--rate-limit", base[:-3], *flags], float(base[:-3])
+    return ["--latency-ms", base.removesuffix("ms"), *flags], None
 
 
 def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, daily: bool, scenario: str = "0ms") -> dict:
@@ -292,7 +295,8 @@ def main() -> None:
                         "launched together); NAME@N with perPage N (default 200), NAME#N with N requests in flight, "
                         "NAME%%N committing every N days, NAME+rps with the client-side limit set to the scenario's rate")
     p.add_argument("--scenarios", default="0ms",
-                   help="the API: latency per request (0ms, 40ms) or a rate limit (25rps), comma separated")
+                   help="the API: latency per request (0ms, 40ms) or a rate limit (25rps), -nototals appended for answers "
+                        "without totals (40ms-nototals), comma separated")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--peer-max", type=int, default=200_000, help="skip the slow peer above this volume")
     p.add_argument("--daily", action="store_true", help="also time a one-day run on an empty and a full warehouse")

@@ -156,3 +156,17 @@ def test_the_client_secret_and_the_token_are_nowhere(oauth_env, make_sandbox, tm
         assert needle not in ok[1] + refused[1]
         read, hits = _scan(roots, needle.encode())
         assert hits == [] and read >= 5
+
+
+def test_a_renewal_under_concurrency_fetches_one_token(oauth_env, make_sandbox):
+    # eight threads reach the renewal moment together: one of them renews, the others wait for it
+    import time
+
+    sb = make_sandbox(SandboxOptions(token_ttl=1, latency_ms=30), profile="realistic", activities=12_000)
+    oauth_env(sb)
+    started = time.monotonic()
+    _load(max_concurrency=8, per_page=50)
+    elapsed = time.monotonic() - started
+    issued = sb.stats.snapshot()["tokens_issued"]
+    assert elapsed > 1.5 and 2 <= issued <= elapsed / 0.9 + 1
+    assert _bearer_only(sb)
