@@ -18,7 +18,8 @@ DATA = dict(profile="realistic", activities=6_000, days=5)  # 30 pages of activi
 
 def _load(**kwargs) -> RequestStats:
     stats = RequestStats()
-    make_pipeline("lms_test").run(lms_source(request_stats=stats, **WINDOW, **kwargs))
+    make_pipeline("lms_test").run(lms_source(request_stats=stats, **WINDOW, **kwargs)
+                                  .with_resources("content", "users", "activities"))
     return stats
 
 

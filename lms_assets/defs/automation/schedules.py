@@ -1,4 +1,4 @@
-"""Schedules: yesterday's activity (plus a lookback for late arrivals) and a periodic dimension refresh."""
+"""Schedules: yesterday's activity and CPD entries (plus a lookback for late arrivals), periodic refreshes of the dimensions and assignments."""
 
 from __future__ import annotations
 
@@ -29,6 +29,21 @@ def activity_range_for(tick: datetime, lookback_days: int) -> tuple[str, str] | 
     return (first_key, last_key) if first_key <= last_key else None
 
 
+def ranged_request(context: ScheduleEvaluationContext, what: str):
+    """Yesterday and the lookback as one run for the whole range (the assets' single-run backfill policy)."""
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    keys = activity_range_for(tick, activity_lookback_days())
+    if keys is None:
+        return SkipReason("No complete day yet.")
+    first, last = keys
+    return RunRequest(run_key=f"{what}-{first}-{last}", tags=range_tags(first, last))
+
+
+def tick_request(context: ScheduleEvaluationContext, what: str) -> RunRequest:
+    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
+    return RunRequest(run_key=f"{what}-{tick.isoformat()}")
+
+
 @schedule(
     name="lms_activities_daily",
     job=activities_job,
@@ -38,13 +53,7 @@ def activity_range_for(tick: datetime, lookback_days: int) -> tuple[str, str] | 
     description="Shortly after midnight UTC: yesterday's activities and a lookback for late arrivals, as one ranged run.",
 )
 def activities_daily(context: ScheduleEvaluationContext):
-    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    keys = activity_range_for(tick, activity_lookback_days())
-    if keys is None:
-        return SkipReason("No complete day of activity yet.")
-    first, last = keys
-    # One run for the whole range (the assets' single-run backfill policy), not one per day.
-    return RunRequest(run_key=f"activities-{first}-{last}", tags=range_tags(first, last))
+    return ranged_request(context, "activities")
 
 
 @schedule(
@@ -56,8 +65,7 @@ def activities_daily(context: ScheduleEvaluationContext):
     description="Refresh content and users from the LMS API.",
 )
 def dimensions_refresh(context: ScheduleEvaluationContext):
-    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    return RunRequest(run_key=f"dimensions-{tick.isoformat()}")
+    return tick_request(context, "dimensions")
 
 
 @schedule(
@@ -69,8 +77,7 @@ def dimensions_refresh(context: ScheduleEvaluationContext):
     description="Refresh audiences, members, assignments and changed enrolments; the compliance report follows.",
 )
 def assignments_refresh(context: ScheduleEvaluationContext):
-    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    return RunRequest(run_key=f"assignments-{tick.isoformat()}")
+    return tick_request(context, "assignments")
 
 
 @schedule(
@@ -82,9 +89,4 @@ def assignments_refresh(context: ScheduleEvaluationContext):
     description="Shortly after midnight UTC: yesterday's CPD entries and the same lookback as activities, as one ranged run.",
 )
 def cpd_daily(context: ScheduleEvaluationContext):
-    tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    keys = activity_range_for(tick, activity_lookback_days())
-    if keys is None:
-        return SkipReason("No complete day of CPD entries yet.")
-    first, last = keys
-    return RunRequest(run_key=f"cpd-{first}-{last}", tags=range_tags(first, last))
+    return ranged_request(context, "cpd")

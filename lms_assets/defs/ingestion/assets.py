@@ -81,14 +81,7 @@ def lms_assignments(context: AssetExecutionContext, warehouse: WarehouseResource
     pool=API_POOL,
 )
 def lms_activities(context: AssetExecutionContext, warehouse: WarehouseResource):
-    # Each slice committed before the last is reported at once, day by day: a run that fails (or
-    # is killed) later still shows the days it committed as materialized partitions.
-    def committed(load, start, end, per_day):
-        for event in day_materializations(load, start, end, per_day):
-            context.log_event(event)
-
-    load = run_load(context, warehouse, "lms_activities", ("activities",), window=LoadWindow.of(context), on_commit=committed)
-    yield from with_load_metadata(load)
+    yield from _windowed_load(context, warehouse, "lms_activities", "activities")
 
 
 @dlt_assets(
@@ -102,9 +95,15 @@ def lms_activities(context: AssetExecutionContext, warehouse: WarehouseResource)
 )
 def lms_cpd(context: AssetExecutionContext, warehouse: WarehouseResource):
     # Like activities: a range is one run, committed in slices of whole days reported as they commit.
+    yield from _windowed_load(context, warehouse, "lms_cpd", "cpd_entries")
+
+
+def _windowed_load(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: str, table: str):
+    # Each slice committed before the last is reported at once, day by day: a run that fails (or
+    # is killed) later still shows the days it committed as materialized partitions.
     def committed(load, start, end, per_day):
         for event in day_materializations(load, start, end, per_day):
             context.log_event(event)
 
-    load = run_load(context, warehouse, "lms_cpd", ("cpd_entries",), window=LoadWindow.of(context), on_commit=committed)
+    load = run_load(context, warehouse, pipeline, (table,), window=LoadWindow.of(context), on_commit=committed)
     yield from with_load_metadata(load)

@@ -315,7 +315,7 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
                 record["date"] = instant
             if (lo, hi) != (lower, upper):  # a day of the window: its rows only (its bounds reach a second past it)
                 page = [r for r in page if lo <= r["date"] < hi]
-            reporter.page(len(page), page[-1]["date"] if page else None)
+            reporter.page(len(page), max((r["date"] for r in page), default=None))
             ledger.add(page)
             batch.extend(page)
             if len(batch) >= settings.ARROW_BATCH_ROWS:

@@ -191,13 +191,13 @@ class ListingReader:
     def read_window(self, listing: Listing, start: datetime, end: datetime,
                     params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
                     ) -> Iterator[tuple[datetime, datetime, Page]]:
-        """(sub-window start, end, page) of a time-windowed listing, in time order.
+        """(sub-window start, end, page) of a time-windowed listing.
 
         With totals the window is one listing whose pages are read concurrently (above). Without them
         the page count is unknown, so a window whose first page is full is read instead as UTC days,
         `max_concurrency` days at a time, each day a listing of its own ending on one empty page
-        (the first page of the whole window is discarded: one request). The caller keeps each day's
-        rows inside its day: the bounds are asked a second wider on each side.
+        (the first page of the whole window is discarded: one request), its pages handed on as they
+        arrive. The caller keeps each day's rows inside its day: the bounds are asked a second wider.
         """
         whole = self.read(listing, params_of(start, end), what_of(start, end))
         first = next(whole, None)
@@ -216,16 +216,18 @@ class ListingReader:
     def _days(self, listing: Listing, days: list[tuple[datetime, datetime]],
               params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
               ) -> Iterator[tuple[datetime, datetime, Page]]:
-        # One thread a day, each handing its pages through a queue of two: at most `max_concurrency`
-        # days are read at once and about three pages of each are held, whatever the window's size.
+        # One thread a day, all handing their pages to one queue of 2 x max_concurrency pages, taken as they
+        # come: at most `max_concurrency` days are read at once and about 3 x max_concurrency pages are held,
+        # whatever the window's size. (Taken in day order, a day's thread would wait on its full queue until
+        # every day before it was done: measured, 41 requests/s at 8 in flight and 40 ms, as one at a time.)
         one_at_a_time = ListingReader(self.client, self.hooks, self.per_page, self.max_reads, self.stats, 1)
         stop = threading.Event()
-        queues = [queue.Queue(maxsize=2) for _ in days]
+        pages: queue.Queue = queue.Queue(maxsize=2 * self.max_concurrency)
 
-        def put(q: queue.Queue, item: Any) -> bool:
+        def put(item: Any) -> bool:
             while not stop.is_set():
                 try:
-                    q.put(item, timeout=0.1)
+                    pages.put(item, timeout=0.1)
                     return True
                 except queue.Full:
                     continue
@@ -235,23 +237,25 @@ class ListingReader:
             lo, hi = days[i]
             try:
                 for page in one_at_a_time.read(listing, params_of(lo, hi), what_of(lo, hi)):
-                    if not put(queues[i], page):
+                    if not put((i, page)):
                         return
-                put(queues[i], _DONE)
+                put((i, _DONE))
             except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread, raised there
-                put(queues[i], exc)
+                put((i, exc))
 
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-day") as pool:
             try:
-                started = 0
-                for i, (lo, hi) in enumerate(days):
-                    while started < len(days) and started < i + self.max_concurrency:
-                        pool.submit(read_day, started)
-                        started += 1
-                    while (item := queues[i].get()) is not _DONE:
-                        if isinstance(item, BaseException):
-                            raise item
-                        yield lo, hi, item
+                for i in range(len(days)):  # started in day order, `max_concurrency` at a time
+                    pool.submit(read_day, i)
+                remaining = len(days)
+                while remaining:
+                    i, item = pages.get()
+                    if item is _DONE:
+                        remaining -= 1
+                    elif isinstance(item, BaseException):
+                        raise item
+                    else:
+                        yield days[i][0], days[i][1], item
             finally:  # done, failed or abandoned: the other days stop asking
                 stop.set()
 

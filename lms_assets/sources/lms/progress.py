@@ -59,8 +59,8 @@ class ProgressReporter:
     def page(self, rows: int, latest: Optional[datetime]) -> None:
         self.pages += 1
         self.rows += rows
-        if latest is not None:
-            self.position = latest
+        if latest is not None:  # the furthest date seen (days read concurrently arrive out of order)
+            self.position = latest if self.position is None else max(self.position, latest)
         now = time.monotonic()
         if self.report and now - self.last >= self.every_s:
             self.last = now
