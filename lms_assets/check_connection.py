@@ -20,20 +20,25 @@ import requests
 
 from lms_assets.defs.config import ensure_project_config
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, api_message, make_session, parse_start_date
+from lms_assets.sources.lms.auth import OAUTH_HINT, make_auth, region_base_url
+from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, LmsError, api_message, make_session, parse_start_date, records_in
 
 ENDPOINTS = (("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS),
              ("users", settings.USERS_PATH, settings.USERS_FIELDS),
              ("activities", settings.ACTIVITIES_PATH, settings.ACTIVITIES_FIELDS))
+# Asked once each too: their answers' shape (an envelope, or a bare array for assignments) and fields.
+MORE_ENDPOINTS = (("audiences", settings.AUDIENCES_PATH, settings.AUDIENCE_FIELDS),
+                  ("assignments", settings.ASSIGNMENTS_PATH, settings.ASSIGNMENT_FIELDS))
 SAMPLE = 50  # records asked per endpoint: enough to see optional fields, cheap for any API
 
 
 class Check:
-    def __init__(self, base_url: str, username: str, password: str, timestamp_format: str, timeout: float):
+    def __init__(self, base_url: str, auth_of, timestamp_format: str, timeout: float, hint: str = CREDENTIALS_HINT):
         self.base_url = base_url.rstrip("/")
         self.fmt = timestamp_format
         self.session = make_session(max_attempts=3, backoff_factor=0.5, max_retry_delay=5, timeout=timeout)
-        self.session.auth = (username, password)
+        self.session.auth = auth_of(self.session)  # basic auth, or an OAuth token fetched with the same session
+        self.hint = hint
         self.problems: list[str] = []
 
     def get(self, path: str, **params) -> requests.Response:
@@ -49,13 +54,16 @@ class Check:
     def endpoint(self, name: str, path: str, documented: dict, **params) -> Optional[list[dict]]:
         try:
             response = self.get(path, perPage=SAMPLE, page=1, **params)
+        except LmsError as exc:  # the token endpoint refused the client, or could not be reached
+            self.fail(f"{name}: {exc}")
+            return None
         except requests.RequestException as exc:
             self.fail(f"{name}: could not reach {self.base_url}/{path} ({type(exc).__name__}); check sources.lms.base_url")
             return None
         said = api_message(response)
         quoted = f" ({said!r})" if said else ""
         if response.status_code in (401, 403):
-            self.fail(f"{name}: HTTP {response.status_code}{quoted}: {CREDENTIALS_HINT}")
+            self.fail(f"{name}: HTTP {response.status_code}{quoted}: {self.hint}")
             return None
         if response.status_code != 200:
             hint = (f"; the bounds were written with sources.lms.timestamp_format {self.fmt!r}: try "
@@ -64,10 +72,14 @@ class Check:
             return None
         try:
             body = orjson.loads(response.content)
-            records = body[settings.DATA_SELECTOR]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
-            self.fail(f"{name}: the answer is not a JSON object with a 'results' list; check sources.lms.base_url")
+        except orjson.JSONDecodeError:
+            body = None
+        found = records_in(body)
+        if found is None:
+            self.fail(f"{name}: the answer is neither a JSON object with a 'results' list nor a JSON array; "
+                      "check sources.lms.base_url")
             return None
+        shape, records = found
         paging = body.get(settings.PAGINATION_KEY) if isinstance(body, dict) else None
         totals = (f"totals present (totalResults {paging.get('totalResults')}, totalPages {paging.get('totalPages')})"
                   if isinstance(paging, dict) and "totalPages" in paging else "no totals (each listing ends on an empty page)")
@@ -75,7 +87,7 @@ class Check:
         extra = [f for f in seen if f not in documented]
         missing = [f for f in documented if f not in seen and f != "contentType"]
         self.say(f"  {name}: HTTP 200 in {response.elapsed.total_seconds() * 1000:.0f} ms, {len(records)} records "
-                 f"on page 1, {totals}")
+                 f"on page 1 in {shape}, {totals}")
         self.say(f"    fields seen: {', '.join(seen) or '(no records)'}")
         if records and extra:
             self.say(f"    not in the API's documentation (they land as columns of their own): {', '.join(extra)}")
@@ -117,16 +129,30 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)
     ensure_project_config()
     base_url = dlt.config.get("sources.lms.base_url")
-    username = dlt.secrets.get("sources.lms.username")
-    password = dlt.secrets.get("sources.lms.password")
-    if not base_url or not username or not password:
-        print("sources.lms.base_url, sources.lms.username and sources.lms.password must be set: "
-              "SOURCES__LMS__BASE_URL, SOURCES__LMS__USERNAME, SOURCES__LMS__PASSWORD (or .dlt/secrets.toml).")
+    keys = {k: dlt.secrets.get(f"sources.lms.{k}") for k in ("username", "password", "client_id", "client_secret")}
+    keys.update({k: dlt.config.get(f"sources.lms.{k}") for k in ("auth", "tenant_id", "region", "token_url")})
+    try:
+        if keys["region"]:
+            base_url = region_base_url(keys["region"])
+        make_auth(keys["auth"], None, *(keys[k] for k in ("username", "password", "client_id", "client_secret",
+                                                          "tenant_id", "region", "token_url")))
+    except LmsError as exc:  # a key missing or wrong: the same sentence a load would fail with
+        print(exc)
+        return 1
+    if not base_url:
+        print("sources.lms.base_url is not set: set SOURCES__LMS__BASE_URL (or sources.lms.region).")
         return 1
     fmt = str(dlt.config.get("sources.lms.timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
     timeout = float(dlt.config.get("sources.lms.request_timeout") or 30)
-    check = Check(str(base_url), str(username), str(password), fmt, timeout)
-    check.say(f"LMS API at {check.base_url} (user {username!r}, timestamp format {fmt!r})")
+    oauth = str(keys["auth"] or "basic").strip().lower() == "oauth2"
+
+    def auth_of(session):
+        return make_auth(keys["auth"], session, *(keys[k] for k in ("username", "password", "client_id", "client_secret",
+                                                                    "tenant_id", "region", "token_url")))
+
+    check = Check(str(base_url), auth_of, fmt, timeout, OAUTH_HINT if oauth else CREDENTIALS_HINT)
+    who = f"OAuth client {keys['client_id']!r}" if oauth else f"user {keys['username']!r}"
+    check.say(f"LMS API at {check.base_url} ({who}, timestamp format {fmt!r})")
     for name, path, documented in ENDPOINTS[:2]:
         check.endpoint(name, path, documented)
     start = parse_start_date(dlt.config.get("sources.lms.start_date") or "2024-01-01")
@@ -137,6 +163,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         check.probe_bounds(records)
     elif records == []:
         check.say(f"  bounds: not probed (no activity in the first {args.days} days from start_date)")
+    for name, path, documented in MORE_ENDPOINTS:
+        check.endpoint(name, path, documented)
     if check.problems:
         check.say(f"{len(check.problems)} problem(s) to fix before a backfill.")
         return 1

@@ -44,3 +44,26 @@ def test_it_names_what_to_fix_and_exits_1(lms_env, make_sandbox, monkeypatch):
     monkeypatch.setenv("SOURCES__LMS__PASSWORD", "wrong")
     out = _check()
     assert out.returncode == 1 and "HTTP 401 ('invalid tenant ID or API secret')" in out.stdout
+
+
+def test_it_checks_oauth_credentials_and_the_new_listings(lms_env, make_sandbox, monkeypatch):
+    # issue #20: the client credentials the loads would use, a bare-array listing named as such
+    sb = make_sandbox(profile="realistic")
+    lms_env(sb)
+    monkeypatch.delenv("SOURCES__LMS__PASSWORD")
+    monkeypatch.setenv("SOURCES__LMS__AUTH", "oauth2")
+    monkeypatch.setenv("SOURCES__LMS__CLIENT_ID", sb.options.client_id)
+    monkeypatch.setenv("SOURCES__LMS__CLIENT_SECRET", sb.options.client_secret)
+    monkeypatch.setenv("SOURCES__LMS__TOKEN_URL", f"{sb.base_url}/oauth2/token/{sb.options.tenant_id}")
+    out = _check()
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"OAuth client {sb.options.client_id!r}" in out.stdout
+    assert "assignments: HTTP 200" in out.stdout and "in a bare JSON array, no totals" in out.stdout
+    assert "audiences: HTTP 200" in out.stdout and sb.stats.snapshot()["tokens_issued"] == 1
+    assert sb.options.client_secret not in out.stdout + out.stderr
+    monkeypatch.setenv("SOURCES__LMS__CLIENT_SECRET", "wrong-secret")
+    out = _check()
+    assert out.returncode == 1 and "refused the client credentials" in out.stdout
+    monkeypatch.setenv("SOURCES__LMS__REGION", "mars")
+    out = _check()
+    assert out.returncode == 1 and out.stdout.startswith("sources.lms.region is 'mars'")

@@ -72,7 +72,8 @@ class LmsOAuth2(OAuth2ClientCredentials):
     def _obtain(self, renewing: bool) -> None:
         url = self.access_token_url
         try:
-            response = self.session.post(url, **self.build_access_token_request())
+            # no session-wide auth on the token request (a session whose auth is this one would ask itself)
+            response = self.session.post(url, auth=_as_sent, **self.build_access_token_request())
         except RequestException as exc:
             raise LmsAuthError(f"Could not reach the LMS token endpoint {url} ({type(exc).__name__}): check "
                                "sources.lms.region or sources.lms.token_url, and that the API is up.") from None
@@ -110,6 +111,10 @@ class LmsOAuth2(OAuth2ClientCredentials):
         self(again)
         again._lms_renewed = renewed or current  # type: ignore[attr-defined]
         return self.session.send(again, **_send_options(kwargs))
+
+
+def _as_sent(request: PreparedRequest) -> PreparedRequest:
+    return request
 
 
 def _send_options(kwargs: dict) -> dict:
