@@ -91,3 +91,25 @@ def test_the_email_check_fails_when_an_email_address_remains(lms_env, real_sandb
         con.execute("UPDATE lms.users SET ref = 'someone@example.org' WHERE id = (SELECT MIN(id) FROM lms.users)")
     check = check_results(run_checks(instance, "users"))["users_no_email_addresses"]
     assert not check.passed and check.metadata["values_like_an_email"].value == {"ref": 1}
+
+
+def test_members_emails_are_hashed_like_users_and_their_keys_kept(lms_env, real_sandbox, monkeypatch):
+    # issue #20: the policy reaches the new listings; the same address hashes the same in both tables
+    from lms_assets.sources.lms import lms_source
+    from lms_assets.sources.lms.helpers import LmsConfigError
+    from lms_assets.warehouse import make_pipeline
+
+    db = lms_env(real_sandbox)
+    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")
+    monkeypatch.setenv("SOURCES__LMS__PII__AUDIENCE_MEMBERS__EMAIL", "hash")
+    monkeypatch.setenv("SOURCES__LMS__PII_KEY", KEY)
+    make_pipeline("lms_test").run(lms_source().with_resources("users", "audiences", "audience_members"))
+    members = dict(query(db, "select user_id, email from lms.audience_members"))
+    users = dict(query(db, "select id, email from lms.users"))
+    assert members and all(email == users[user] for user, email in members.items())
+    assert all("@" not in v for v in _text_values(db))
+    some = real_sandbox.data.user(real_sandbox.data.members[0][0])
+    assert members[some["id"]] == _digest(some["email"])
+    monkeypatch.setenv("SOURCES__LMS__PII__AUDIENCE_MEMBERS__USER_ID", "drop")
+    with pytest.raises(LmsConfigError, match="part of the merge key of audience_members"):
+        lms_source()
