@@ -91,7 +91,10 @@ def test_a_record_created_while_a_listing_is_paged_is_neither_lost_nor_doubled(l
     for table in ("users", "activities"):
         total, distinct = query(db, f"select count(*), count(distinct id) from lms.{table}")[0]
         assert total == distinct
-    assert stats.rereads["/v1/users"] == 1 and stats.rereads["/v1/activities"] == 1
+    assert stats.rereads["/v1/users"] == 1
+    # the realistic profile reads the window as one listing; the seed's (no totalPages) reads it day by day,
+    # and an insert within a second of midnight lies in two days' listings (each asked a second wider)
+    assert stats.rereads["/v1/activities"] == 1 if profile == "realistic" else 1 <= stats.rereads["/v1/activities"] <= 2
 
 
 def test_a_listing_that_never_holds_still_fails_clearly_with_nothing_written(lms_env, make_sandbox):

@@ -18,7 +18,9 @@ from lms_assets_tests.graphql import graphql, launch_run
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LMS_ASSETS = ["lms/activities", "lms/content", "lms/content_engagement", "lms/user_activity_daily", "lms/user_activity_summary", "lms/users"]
+LMS_ASSETS = ["lms/activities", "lms/assignment_compliance", "lms/assignments", "lms/audience_members", "lms/audiences",
+              "lms/content", "lms/content_engagement", "lms/cpd_entries", "lms/enrolments", "lms/user_activity_daily",
+              "lms/user_activity_summary", "lms/users"]
 
 
 def _browser_or_skip():
@@ -61,12 +63,16 @@ def test_the_ui_shows_the_assets_their_lineage_and_partitions_and_runs_a_materia
     deps = {k: sorted("/".join(d["path"]) for d in n["dependencyKeys"]) for k, n in by_key.items()}
     assert deps["lms/user_activity_daily"] == ["lms/activities"]
     assert deps["lms/user_activity_summary"] == ["lms/activities", "lms/users"]
+    assert deps["lms/assignment_compliance"] == ["lms/assignments", "lms/audiences", "lms/content", "lms/enrolments",
+                                                 "lms/users"]
+    assert by_key["lms/cpd_entries"]["isPartitioned"] and not by_key["lms/enrolments"]["isPartitioned"]
     assert by_key["lms/activities"]["isPartitioned"] and by_key["lms/activities"]["partitionKeys"][0] == "2024-01-01"
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = _open_browser(p)
-        page = browser.new_page(viewport={"width": 1600, "height": 1000})
+        # tall enough for the twelve assets at the zoom the graph opens with (nodes off screen are not drawn)
+        page = browser.new_page(viewport={"width": 1600, "height": 2400})
         page.goto(f"{dagster_ui}/asset-groups", wait_until="networkidle", timeout=120_000)
         try:  # Dagster's first-visit newsletter dialog, which may open a moment after the page
             page.get_by_role("button", name="Skip").click(timeout=15_000)
@@ -75,7 +81,8 @@ def test_the_ui_shows_the_assets_their_lineage_and_partitions_and_runs_a_materia
         for group in ("lms_ingestion", "lms_summaries"):  # groups start collapsed: open them as a person would
             page.get_by_text(group, exact=True).last.dblclick()
             page.wait_for_timeout(500)
-        for name in ("activities", "content", "users", "user_activity_daily", "user_activity_summary"):
+        for name in ("activities", "content", "users", "user_activity_daily", "user_activity_summary", "audiences",
+                     "audience_members", "assignments", "enrolments", "cpd_entries", "assignment_compliance"):
             page.get_by_text(name, exact=True).first.wait_for(timeout=60_000)
         page.wait_for_timeout(1500)  # let the graph finish its layout animation
         page.screenshot(path=str(ARTIFACTS / "asset-graph.png"))
