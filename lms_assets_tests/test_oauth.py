@@ -43,6 +43,7 @@ def _bearer_only(sb) -> bool:
     return sb.stats.snapshot()["by_status"].get("401", 0) == 0
 
 
+@pytest.mark.slow  # seconds of waiting on purpose (latency, token lifetimes): the full suite's
 def test_one_token_serves_every_thread_and_every_slice(oauth_env, make_sandbox, instance, monkeypatch):
     sb = make_sandbox(SandboxOptions(latency_ms=5), profile="realistic")
     db = oauth_env(sb)
@@ -55,6 +56,7 @@ def test_one_token_serves_every_thread_and_every_slice(oauth_env, make_sandbox, 
     assert _bearer_only(sb)
 
 
+@pytest.mark.slow  # seconds of waiting on purpose (latency, token lifetimes): the full suite's
 def test_the_token_is_renewed_before_it_expires(oauth_env, make_sandbox):
     # expires_in 2 s and a load that lasts longer: a new token before the old one dies, no request refused
     sb = make_sandbox(SandboxOptions(token_ttl=2, latency_ms=40), profile="realistic")
@@ -158,6 +160,7 @@ def test_the_client_secret_and_the_token_are_nowhere(oauth_env, make_sandbox, tm
         assert hits == [] and read >= 5
 
 
+@pytest.mark.slow  # seconds of waiting on purpose (latency, token lifetimes): the full suite's
 def test_a_renewal_under_concurrency_fetches_one_token(oauth_env, make_sandbox):
     # eight threads reach the renewal moment together: one of them renews, the others wait for it
     import time
