@@ -171,3 +171,18 @@ def test_without_totals_a_failing_day_fails_the_load_and_writes_nothing(lms_env,
         _load(max_concurrency=8, max_attempts=2)
     assert "503" in str(err.value)
     assert row_count(db, "activities") == 0
+
+
+def test_without_totals_a_failure_asks_nothing_of_the_days_not_yet_begun(lms_env, make_sandbox):
+    # every day's page 2 is a bad answer: the first day to reach it fails the load, and the days whose turn
+    # had not come are never asked (not 30 days' first pages before the failure is reported)
+    sb = make_sandbox(SandboxOptions(totals=False, break_mode="not-json", break_path="/v1/activities", break_page=2),
+                      profile="realistic", activities=6_000, days=30)
+    db = lms_env(sb)
+    with pytest.raises(PipelineStepFailed) as err:
+        make_pipeline("lms_test").run(lms_source(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 31),
+                                                 max_concurrency=2).with_resources("activities"))
+    assert "answered 200 with a body that is not JSON" in str(err.value)
+    asked = sb.stats.snapshot()["by_path"]["/v1/activities 200"]
+    assert asked <= 1 + 2 * 2 + 2  # the whole window's first page, the two days in flight, two more at most
+    assert row_count(db, "activities") == 0

@@ -235,6 +235,8 @@ class ListingReader:
 
         def read_day(i: int) -> None:
             lo, hi = days[i]
+            if stop.is_set():  # the read was given up before this day's turn came
+                return
             try:
                 for page in one_at_a_time.read(listing, params_of(lo, hi), what_of(lo, hi)):
                     if not put((i, page)):
@@ -244,9 +246,10 @@ class ListingReader:
                 put((i, exc))
 
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-day") as pool:
+            futures = []
             try:
                 for i in range(len(days)):  # started in day order, `max_concurrency` at a time
-                    pool.submit(read_day, i)
+                    futures.append(pool.submit(read_day, i))
                 remaining = len(days)
                 while remaining:
                     i, item = pages.get()
@@ -256,8 +259,10 @@ class ListingReader:
                         raise item
                     else:
                         yield days[i][0], days[i][1], item
-            finally:  # done, failed or abandoned: the other days stop asking
+            finally:  # done, failed or abandoned: the other days stop asking, those not begun never start
                 stop.set()
+                for future in futures:
+                    future.cancel()
 
     def read_each(self, listing: Listing, parents: list[str], params: Optional[dict] = None
                   ) -> Iterator[tuple[str, list[dict]]]:
