@@ -18,10 +18,10 @@ import dlt
 import orjson
 import requests
 
-from lms_assets.defs.config import ensure_project_config
 from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.auth import OAUTH_HINT, make_auth, region_base_url
 from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, LmsError, api_message, make_session, parse_start_date, records_in
+from lms_assets.tenant.config import ensure_project_config
 
 ENDPOINTS = (("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS),
              ("users", settings.USERS_PATH, settings.USERS_FIELDS),

@@ -16,11 +16,11 @@ from datetime import date, timedelta
 import requests
 from dagster import DagsterInstance
 
-from lms_assets.defs.keys import ASSIGNMENT_RESOURCES, lms_key
-from lms_assets.defs.partition_ranges import range_tags
-from lms_assets.defs.summaries.assets import top_users
-from lms_assets.defs.summaries.queries import query
 from lms_assets.sandbox.process import sandbox_process
+from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, lms_key
+from lms_assets.tenant.partition_ranges import range_tags
+from lms_assets.tenant.summaries.assets import top_users
+from lms_assets.tenant.summaries.queries import query
 from lms_assets.warehouse import Warehouse
 
 SANDBOX_USER, SANDBOX_PASSWORD = "sandbox", "sandbox-password"
@@ -65,7 +65,7 @@ def run(days: int) -> None:
         for row in top_users(client, 5):
             print("  {:<24} {:<36} {:>4} activities on {:>3} days, last: {}".format(*row))
         print("\nassignment compliance by audience (enrolled, complete, open, overdue, scheduled):")
-        for row in client.execute_sql(query("compliance_by_audience")):
+        for row in client.execute_sql(query(client, "compliance_by_audience")):
             print("  {:<24} {:>6} {:>6} {:>6} {:>6} {:>6}".format(*row))
 
 

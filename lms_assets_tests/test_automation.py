@@ -35,7 +35,7 @@ def test_the_lookback_is_configurable(monkeypatch):
 
 
 def test_the_range_never_starts_before_the_first_partition():
-    from lms_assets.defs.automation.schedules import activity_range_for
+    from lms_assets.tenant.automation.schedules import activity_range_for
 
     tick = datetime(2024, 3, 10, 0, 15, tzinfo=timezone.utc)
     assert activity_range_for(tick, 0) == ("2024-03-09", "2024-03-09")

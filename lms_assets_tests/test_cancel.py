@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from lms_assets.defs.partition_ranges import range_tags
 from lms_assets.sandbox import SandboxOptions
+from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets_tests.cli import dagster_dev
 from lms_assets_tests.graphql import launch_run, run_status, terminate_run
 from lms_assets_tests.helpers import expected_activities, query, utc

@@ -24,9 +24,9 @@ import pytest
 import yaml
 from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, RunsFilter
 
-from lms_assets.defs.partition_ranges import range_tags
 from lms_assets.sandbox import SandboxOptions
 from lms_assets.sandbox.process import free_port
+from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets_tests.cli import BIN, ROOT
 from lms_assets_tests.graphql import LAUNCH_BACKFILL, graphql, launch_run
 from lms_assets_tests.helpers import expected_activities, utc

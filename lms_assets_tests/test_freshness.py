@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from dagster import AssetCheckKey
 
-from lms_assets.defs.keys import ACTIVITIES
+from lms_assets.tenant.keys import ACTIVITIES
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
 
 FRESHNESS = AssetCheckKey(ACTIVITIES, "freshness_check")

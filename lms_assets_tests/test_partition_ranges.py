@@ -1,11 +1,11 @@
-"""Pins the one private Dagster import (`lms_assets/defs/partition_ranges.py`) against the installed Dagster (issue #11).
+"""Pins the one private Dagster import (`lms_assets/tenant/partition_ranges.py`) against the installed Dagster (issue #11).
 
 If a Dagster upgrade renames the range tags, this fails before a schedule silently loads one partition.
 """
 
 from dagster import PartitionKeyRange, RunRequest
 
-from lms_assets.defs.partition_ranges import range_tags
+from lms_assets.tenant.partition_ranges import range_tags
 
 
 def test_the_range_tags_are_what_dagster_reads_as_a_partition_range():
@@ -21,4 +21,4 @@ def test_no_other_module_imports_dagster_internals():
     root = Path(__file__).parent.parent
     users = sorted(str(p.relative_to(root)) for folder in ("lms_assets", "lms_assets_tests", "bench")
                    for p in (root / folder).rglob("*.py") if "dagster._" in p.read_text() and p.name != Path(__file__).name)
-    assert users == ["lms_assets/defs/partition_ranges.py"]
+    assert users == ["lms_assets/tenant/partition_ranges.py"]

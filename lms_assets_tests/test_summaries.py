@@ -117,7 +117,7 @@ def test_user_summary_carries_a_daily_chart(lms_env, sandbox, instance):
 
 def test_a_warehouse_resource_passed_in_replaces_the_environment(lms_env, sandbox, instance, tmp_path):
     # issue #11: the warehouse is a resource; a second location (or a test) passes its own
-    from lms_assets.defs.resources import WarehouseResource
+    from lms_assets.tenant.resources import WarehouseResource
 
     env_db = lms_env(sandbox)
     own = WarehouseResource(duckdb_path=str(tmp_path / "own.duckdb"), pipelines_dir=str(tmp_path / "own-dlt"))

@@ -1,6 +1,6 @@
 """Where loads go: the dlt destination, the pipelines' working directory, and DuckDB's one-writer rule.
 
-Plain Python (the Dagster resource in `lms_assets.defs.resources` wraps it). Every value not
+Plain Python (the Dagster resource in `lms_assets.tenant.resources` wraps it). Every value not
 given is read from the environment and dlt's config when the warehouse is built, at run time,
 never at import: loading the Dagster definitions needs no secret and touches no database.
 """
@@ -40,10 +40,12 @@ class Warehouse:
     duckdb_path: Path = DEFAULT_DUCKDB
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     pipelines_dir: Path = DEFAULT_PIPELINES_DIR
+    dataset: str = DATASET  # the warehouse schema: one per tenant
 
     @classmethod
     def from_env(cls, destination: Optional[str] = None, duckdb_path: Optional[str] = None,
-                 duckdb_memory_limit: Optional[str] = None, pipelines_dir: Optional[str] = None) -> "Warehouse":
+                 duckdb_memory_limit: Optional[str] = None, pipelines_dir: Optional[str] = None,
+                 dataset: str = DATASET) -> "Warehouse":
         """Given values win; the rest from LMS_DESTINATION, dlt's DuckDB key, LMS_DUCKDB_MEMORY_LIMIT, LMS_PIPELINES_DIR."""
         kind = (destination or os.environ.get("LMS_DESTINATION", "duckdb")).strip().lower() or "duckdb"
         if kind not in SUPPORTED:
@@ -55,6 +57,7 @@ class Warehouse:
             duckdb_path=path if path.is_absolute() else Path.cwd() / path,
             duckdb_memory_limit=duckdb_memory_limit or os.environ.get("LMS_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
             pipelines_dir=Path(workdir) if workdir else DEFAULT_PIPELINES_DIR,
+            dataset=dataset,
         )
 
     @property
@@ -81,7 +84,7 @@ class Warehouse:
 
     def pipeline(self, name: str, working_dir: Optional[Path] = None, **kwargs: Any) -> dlt.Pipeline:
         _writer_defaults()
-        return dlt.pipeline(pipeline_name=name, destination=self.dlt_destination(), dataset_name=DATASET,
+        return dlt.pipeline(pipeline_name=name, destination=self.dlt_destination(), dataset_name=self.dataset,
                             pipelines_dir=str(working_dir or self.pipelines_dir), **kwargs)
 
     @contextlib.contextmanager
@@ -115,7 +118,7 @@ class Warehouse:
 
     @contextlib.contextmanager
     def sql_client(self) -> Iterator[Any]:
-        """dlt's SQL client on the `lms` dataset, holding the DuckDB lock while open.
+        """dlt's SQL client on this warehouse's dataset, holding the DuckDB lock while open.
 
         DuckDB will not let a second process open the file, not even to read, while a load writes to it.
         """

@@ -25,7 +25,6 @@ POLICIES = ("keep", "hash", "drop")
 RESOURCES = ("users", "content", "audiences", "audience_members", "assignments", "enrolments", "cpd_entries")
 # Merge keys must be kept: a hashed or dropped key would merge every row into one.
 KEYS = {"audience_members": {"audienceid", "userid"}, "cpd_entries": {"logentryid"}}
-ENV_PREFIX = "SOURCES__LMS__PII__"
 MIN_KEY_LENGTH = 16
 
 
@@ -33,23 +32,29 @@ def _norm(name: str) -> str:
     return name.replace("_", "").lower()
 
 
-def _configured() -> dict[tuple[str, str], tuple[str, str]]:
-    """{(resource, normalized field): (policy, where it was set)} from dlt's TOML config, then the env."""
+def _table(found: dict, table: Any, where: str) -> None:
+    if not isinstance(table, dict):
+        return
+    for resource, fields in table.items():
+        if not isinstance(fields, dict):
+            raise LmsConfigError(f"{where}.{resource} is {fields!r}: write it as a table of field = policy, "
+                                 f"e.g. {where}.users.email = \"hash\".")
+        for name, policy in fields.items():
+            found[(str(resource).lower(), _norm(str(name)))] = (str(policy), f"{where}.{resource}.{name}")
+
+
+def _configured(section: str, given: Optional[dict]) -> dict[tuple[str, str], tuple[str, str]]:
+    """{(resource, normalized field): (policy, where it was set)} from dlt's TOML config, the env, then `given`."""
     found: dict[tuple[str, str], tuple[str, str]] = {}
-    table = dlt.config.get("sources.lms.pii")
-    if isinstance(table, dict):
-        for resource, fields in table.items():
-            if not isinstance(fields, dict):
-                raise LmsConfigError(f"sources.lms.pii.{resource} is {fields!r}: write it as a table of field = policy, "
-                                     f"e.g. sources.lms.pii.users.email = \"hash\".")
-            for name, policy in fields.items():
-                found[(str(resource).lower(), _norm(str(name)))] = (str(policy), f"sources.lms.pii.{resource}.{name}")
+    _table(found, dlt.config.get(f"sources.{section}.pii"), f"sources.{section}.pii")
+    prefix = f"SOURCES__{section.upper()}__PII__"
     for var, policy in os.environ.items():
-        if var.upper().startswith(ENV_PREFIX):
-            parts = var[len(ENV_PREFIX):].split("__")
+        if var.upper().startswith(prefix):
+            parts = var[len(prefix):].split("__")
             if len(parts) != 2:
-                raise LmsConfigError(f"{var} names no single field: use {ENV_PREFIX}<USERS|CONTENT>__<FIELD>=keep|hash|drop.")
+                raise LmsConfigError(f"{var} names no single field: use {prefix}<USERS|CONTENT>__<FIELD>=keep|hash|drop.")
             found[(parts[0].lower(), _norm(parts[1]))] = (policy, var)
+    _table(found, given, "the tenant's pii")  # a tenant's defs.yaml
     return found
 
 
@@ -61,9 +66,10 @@ class PiiPolicy:
     key: Optional[bytes] = field(default=None, repr=False)
 
     @classmethod
-    def from_config(cls, require_key: bool = True) -> "PiiPolicy":
+    def from_config(cls, require_key: bool = True, section: str = "lms", given: Optional[dict] = None) -> "PiiPolicy":
+        """The policy of config section `sources.<section>`; `given` (a tenant's own) wins field by field."""
         rules: dict[str, dict[str, str]] = {}
-        for (resource, name), (policy, where) in _configured().items():
+        for (resource, name), (policy, where) in _configured(section, given).items():
             policy = policy.strip().lower()
             if resource not in RESOURCES:
                 raise LmsConfigError(f"{where} names resource {resource!r}: personal-data policies apply to "
@@ -74,13 +80,13 @@ class PiiPolicy:
                 raise LmsConfigError(f"{where} is {policy!r}: it is part of the merge key of {resource} and must be kept.")
             if policy != "keep":
                 rules.setdefault(resource, {})[name] = policy
-        secret = dlt.secrets.get("sources.lms.pii_key")
+        secret = dlt.secrets.get(f"sources.{section}.pii_key")
         key = str(secret).encode() if secret else None
         hashed = [f"{r}.{f}" for r, fs in rules.items() for f, p in fs.items() if p == "hash"]
         if hashed and require_key and (key is None or len(key) < MIN_KEY_LENGTH):
             raise LmsConfigError(
-                f"sources.lms.pii asks to hash {', '.join(sorted(hashed))} but sources.lms.pii_key is "
-                f"{'not set' if key is None else 'shorter than 16 characters'}: set SOURCES__LMS__PII_KEY (or pii_key "
+                f"sources.{section}.pii asks to hash {', '.join(sorted(hashed))} but sources.{section}.pii_key is "
+                f"{'not set' if key is None else 'shorter than 16 characters'}: set SOURCES__{section.upper()}__PII_KEY (or pii_key "
                 "in .dlt/secrets.toml) to a secret of at least 16 characters, or choose drop.")
         return cls(rules, key)
 

@@ -1,0 +1,83 @@
+"""`LmsTenantComponent`: one LMS tenant per `defs.yaml`, loaded exactly like every other tenant.
+
+Why a component of our own rather than `dagster_dlt.DltLoadCollectionComponent`: that component runs
+`DagsterDltResource.run`, one `pipeline.run` per step, which commits once at the end and holds the
+DuckDB lock through the API reads. A tenant's loads here are committed slice by slice of whole days,
+log their slices, soft-delete, re-sync, and come with summaries, checks, schedules and a sensor
+(`lms_assets.tenant`); the component only says which tenant, and builds all of it for it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+import dagster as dg
+
+from lms_assets.tenant.tenant import Crons, Tenant
+
+
+class LmsTenantSchedules(dg.Model):
+    """Cron expressions (UTC); a schedule left out follows its `LMS_*_CRON` env var, then the default."""
+
+    dimensions: Optional[str] = None
+    activities: Optional[str] = None
+    assignments: Optional[str] = None
+    cpd: Optional[str] = None
+
+
+class LmsTenantScaffolder(dg.Scaffolder):
+    """`dg scaffold defs lms_assets.components.LmsTenantComponent <name>`: a tenant named for its folder, ready to load."""
+
+    def scaffold(self, request: dg.ScaffoldRequest) -> None:
+        name = request.target_path.name.replace("-", "_").lower()
+        dg.scaffold_component(request, {
+            "prefix": name,
+            "dataset": f"lms_{name}",
+            "config_section": f"lms_{name}",
+            "start_date": "2024-01-01",
+        })
+
+
+@dg.scaffold_with(LmsTenantScaffolder)
+class LmsTenantComponent(dg.Component, dg.Model, dg.Resolvable):
+    """An LMS tenant: its assets `<prefix>/...`, checks, jobs, schedules and sensors, loading into its own dataset.
+
+    API settings and secrets not given here come from the dlt config section `sources.<config_section>`
+    (env `SOURCES__<CONFIG_SECTION>__PASSWORD`, ...), which defaults to the prefix.
+    """
+
+    # Both required; optional here only so that a missing one is named in one sentence (`build_defs`)
+    # rather than in pydantic's report.
+    prefix: Optional[str] = None
+    dataset: Optional[str] = None
+    config_section: Optional[str] = None
+    base_url: Optional[str] = None
+    region: Optional[Literal["production", "production-mea", "staging", "staging-mea"]] = None
+    auth: Optional[Literal["basic", "oauth2"]] = None
+    tenant_id: Optional[str] = None
+    start_date: Optional[str] = None
+    schedules: Optional[LmsTenantSchedules] = None
+    pii: Optional[dict[str, dict[str, Literal["keep", "hash", "drop"]]]] = None
+    pool_limit: Optional[int] = None
+
+    def tenant(self) -> Tenant:
+        schedules = self.schedules or LmsTenantSchedules()
+        return Tenant(
+            prefix=self.prefix, dataset=self.dataset, config_section=self.config_section or self.prefix,
+            start_date=self.start_date, base_url=self.base_url, region=self.region, auth=self.auth,
+            tenant_id=self.tenant_id, crons=Crons(schedules.dimensions, schedules.activities, schedules.assignments,
+                                                  schedules.cpd),
+            pii=self.pii, pool_limit=self.pool_limit)
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        from lms_assets.tenant.definitions import build_tenant_defs
+
+        missing = [name for name in ("prefix", "dataset") if not getattr(self, name)]
+        if missing:
+            raise ValueError(f"{context.path / 'defs.yaml'} sets no {' and no '.join(missing)}: every tenant needs a prefix "
+                             "(of its asset keys and names) and a dataset (its warehouse schema) under `attributes:`.")
+        try:
+            tenant = self.tenant()
+        except ValueError as exc:
+            raise ValueError(f"{context.path / 'defs.yaml'}: {exc}") from None
+        return build_tenant_defs(tenant)

@@ -1,0 +1,93 @@
+"""Settings the Dagster definitions read when they load: no secret, no network.
+
+`sources.lms.start_date` comes from dlt's config (.dlt/config.toml or SOURCES__LMS__START_DATE),
+the same key the source reads and validated by the same function, so the partitions and the API
+history cannot disagree. The knobs of the automation are `LMS_*` env vars.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lms_assets.warehouse import PROJECT_ROOT
+
+
+def ensure_project_config() -> None:
+    """dlt finds .dlt/ from the working directory; a code location started elsewhere (a container,
+    `dagster dev -f`) should still see the project's committed defaults."""
+    if not (os.path.isdir(".dlt") or "DLT_PROJECT_DIR" in os.environ):
+        os.environ["DLT_PROJECT_DIR"] = str(PROJECT_ROOT)
+
+
+# At import, because the definitions read `sources.lms.start_date` (the first partition) as they load.
+ensure_project_config()
+
+
+def start_date() -> str:
+    """The first tenant's first day (`sources.lms.start_date`)."""
+    from lms_assets.tenant.tenant import FIRST
+
+    return FIRST.first_day()
+
+
+def env_number(name: str, default: int | float):
+    """`name` from the environment, of `default`'s type; one sentence when it is not a number."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return type(default)(raw)
+    except ValueError:
+        kind = "a whole number" if isinstance(default, int) else "a number"
+        raise ValueError(f"{name} is {raw!r}: set it to {kind} (default {default}).") from None
+
+
+def activity_lookback_days() -> int:
+    return env_number("LMS_ACTIVITY_LOOKBACK_DAYS", 2)
+
+
+def dimensions_cron(given: str | None = None) -> str:
+    return given or os.environ.get("LMS_DIMENSIONS_CRON", "0 */6 * * *")
+
+
+def activities_cron(given: str | None = None) -> str:
+    return given or os.environ.get("LMS_ACTIVITIES_CRON", "15 0 * * *")
+
+
+def assignments_cron(given: str | None = None) -> str:
+    return given or os.environ.get("LMS_ASSIGNMENTS_CRON", "30 */6 * * *")
+
+
+def cpd_cron(given: str | None = None) -> str:
+    return given or os.environ.get("LMS_CPD_CRON", "45 0 * * *")
+
+
+def unknown_user_warn_share() -> float:
+    return env_number("LMS_UNKNOWN_USER_WARN_SHARE", 0.05)
+
+
+def progress_every_s() -> float:
+    return env_number("LMS_PROGRESS_EVERY_S", 10.0)
+
+
+# Days a range run commits at a time (issue #13): measured in bench/ (README "Guarantees").
+DEFAULT_COMMIT_EVERY_DAYS = 7
+
+
+def commit_every_days() -> int:
+    days = env_number("LMS_COMMIT_EVERY_DAYS", DEFAULT_COMMIT_EVERY_DAYS)
+    if days < 1:
+        raise ValueError(f"LMS_COMMIT_EVERY_DAYS is {days}: set it to 1 or more whole UTC days "
+                         f"(default {DEFAULT_COMMIT_EVERY_DAYS}), the slice a range run commits at a time.")
+    return days
+
+
+def freshness_deadline_cron() -> str:
+    """When yesterday's activities must be loaded (UTC): the freshness check's deadline."""
+    from croniter import croniter
+
+    cron = os.environ.get("LMS_FRESHNESS_DEADLINE_CRON", "0 2 * * *").strip()
+    if not croniter.is_valid(cron):
+        raise ValueError(f"LMS_FRESHNESS_DEADLINE_CRON is {cron!r}: set it to a cron expression in UTC "
+                         "(default '0 2 * * *', 02:00 every day).")
+    return cron

@@ -1,0 +1,82 @@
+"""Failures as one sentence a person can act on, found behind dlt's exception wrappers."""
+
+from __future__ import annotations
+
+import requests
+from dagster import Failure
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.schema.exceptions import DataValidationError
+
+from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError, LmsRefusedError, quoted_message
+from lms_assets.warehouse.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def _chain(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _duckdb_out_of_memory(cause: BaseException) -> bool:
+    # DuckDB's own OutOfMemoryException, or dlt's wrapper of it (which keeps only its text)
+    return type(cause).__name__ == "OutOfMemoryException" or str(cause).startswith("Out of Memory Error")
+
+
+def describe(exc: BaseException, section: str = "lms", dataset: str = "lms") -> tuple[str, bool] | None:
+    """(message, permanent) for a failure we can explain; None to let the original stand."""
+    for cause in _chain(exc):
+        if isinstance(cause, ConfigFieldMissingException):
+            keys = ", ".join(f"sources.{section}.{f}" for f in cause.fields)
+            envs = ", ".join(f"SOURCES__{section.upper()}__{f.upper()}" for f in cause.fields)
+            return (f"{keys} is not set: set {envs} in the environment, or put it in .dlt/secrets.toml "
+                    "(see .dlt/secrets.toml.example).", True)
+        if isinstance(cause, LmsError):
+            return str(cause), isinstance(cause, (LmsAuthError, LmsConfigError, LmsRefusedError))
+        if isinstance(cause, DataValidationError):
+            column, _, variant = str(cause.column_name).partition("__v_")
+            got = f" (a value of type {variant} arrived)" if variant else ""
+            return (
+                f"Column {column!r} of {dataset}.{cause.table_name} changed type in the API's answers{got}; "
+                "nothing of this load was written. The LMS API's schema changed: widen the column's "
+                "hint in lms_assets/sources/lms/settings.py (or drop the column) and re-run.",
+                True,
+            )
+        if _duckdb_out_of_memory(cause):
+            return (
+                f"DuckDB ran out of the memory it is allowed (LMS_DUCKDB_MEMORY_LIMIT, default "
+                f"{DEFAULT_DUCKDB_MEMORY_LIMIT}) while loading; the slice being loaded was not "
+                "committed (days committed before it are kept). Raise LMS_DUCKDB_MEMORY_LIMIT (e.g. 512MB), "
+                "or commit fewer days at a time with LMS_COMMIT_EVERY_DAYS, and re-run.",
+                True,
+            )
+        if isinstance(cause, requests.ConnectionError):
+            request = getattr(cause, "request", None)
+            where = f" at {request.url.split('?')[0]}" if request is not None and request.url else ""
+            return (
+                f"Could not reach the LMS API{where} after all retries: check sources.lms.base_url "
+                "(env SOURCES__LMS__BASE_URL) and that the API is up.",
+                False,
+            )
+        if isinstance(cause, requests.HTTPError) and cause.response is not None:
+            r = cause.response
+            return (
+                f"The LMS API answered HTTP {r.status_code}{quoted_message(r)} for GET {r.url.split('?')[0]} after all "
+                "retries (sources.lms.max_attempts); the run can be retried once the API recovers.",
+                False,
+            )
+    return None
+
+
+def as_failure(exc: BaseException, tenant=None) -> BaseException:
+    section, dataset = (tenant.config_section, tenant.dataset) if tenant is not None else ("lms", "lms")
+    described = describe(exc, section, dataset)
+    if described is None:
+        return exc
+    message, permanent = described
+    if section != "lms":
+        # The source names its keys as the first tenant's (`sources.lms.per_page`); a tenant of another
+        # config section is told its own.
+        message = message.replace("sources.lms.", f"sources.{section}.").replace("SOURCES__LMS__", f"SOURCES__{section.upper()}__")
+    return Failure(description=message, allow_retries=not permanent)

@@ -1,0 +1,201 @@
+"""One LMS load inside a Dagster run, committed slice by slice, with the warehouse lock only around the database.
+
+dagster-dlt's `DagsterDltResource.run` is one `pipeline.run`: one commit at the end, and on DuckDB
+the file lock held through the API reads. A year's backfill that dies at 90% would keep nothing,
+and two partition runs could not overlap their downloads. So the run drives dlt's own steps:
+per slice of whole days, extract and normalize without the lock, then load, log the slice in
+`<dataset>._lms_windows` and count under it (issue #13).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Optional
+
+from dagster import AssetExecutionContext
+from dlt.destinations.exceptions import DatabaseUndefinedRelation
+
+from lms_assets.sources.lms import RequestStats
+from lms_assets.tenant.config import commit_every_days, progress_every_s
+from lms_assets.tenant.ingestion.errors import as_failure
+from lms_assets.tenant.ingestion.slices import DAY, days_of, slices
+from lms_assets.tenant.keys import SOFT_DELETED, WINDOWED
+from lms_assets.tenant.resources import WarehouseResource
+from lms_assets.tenant.tenant import FIRST, Tenant
+from lms_assets.warehouse import load_log, qualified_table_name, window_sql
+from lms_assets.warehouse.deletes import mark_deleted
+
+
+def _utc(value: datetime) -> datetime:
+    return datetime.fromtimestamp(value.timestamp(), tz=timezone.utc)
+
+
+@dataclass(frozen=True)
+class LoadWindow:
+    """The half-open activity window `[start, end)` a partitioned run loads."""
+
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, context: AssetExecutionContext) -> "LoadWindow":
+        window = context.partition_time_window
+        return cls(_utc(window.start), _utc(window.end))
+
+
+@dataclass
+class Load:
+    """What one run's load did: slices committed or skipped, API requests, and what the warehouse said after."""
+
+    tables: tuple[str, ...]
+    stats: RequestStats
+    window: Optional[LoadWindow] = None
+    load_ids: list[str] = field(default_factory=list)
+    rows_loaded: Counter = field(default_factory=Counter)
+    new_columns: dict[str, list[str]] = field(default_factory=dict)
+    committed: list[load_log.Committed] = field(default_factory=list)
+    skipped: list[tuple[datetime, datetime]] = field(default_factory=list)
+    marked_deleted: dict[str, int] = field(default_factory=dict)
+    activities_by_type: dict[str, int] = field(default_factory=dict)
+    table_rows: dict[str, int] = field(default_factory=dict)
+    window_rows: Optional[int] = None
+    table_names: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unlisted: Optional[dict[str, list[dict]]] = None  # a re-sync: the rows each table held before it
+    tenant: Tenant = FIRST
+
+
+# Called after each committed slice but the run's last: (the load so far, slice start, slice end, rows per UTC day).
+OnCommit = Callable[["Load", datetime, datetime, dict[datetime, int]], None]
+
+
+def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, tenant: Tenant, pipeline_name: str,
+             resources: tuple[str, ...], window: Optional[LoadWindow] = None, soft_deletes: bool = False,
+             on_commit: Optional[OnCommit] = None, resync: bool = False) -> Load:
+    tables = tuple(r for r in resources if tenant.key(r) in context.selected_asset_keys)
+    load = Load(tables, RequestStats(), window, tenant=tenant)
+    store = warehouse.get(tenant.dataset)
+    run = context.run
+    with store.run_dir(pipeline_name) as workdir:
+        try:
+            pipeline = store.pipeline(pipeline_name, working_dir=workdir)
+            with store.write_lock():
+                # the stored schema and state, as `pipeline.run` would restore them: types stay as loaded
+                pipeline.sync_destination()
+                with pipeline.sql_client() as client:
+                    load.table_names = {table: qualified_table_name(client, table) for table in load.tables}
+                    if window:  # a retry (of the run, or of the step in it) keeps what its family committed
+                        windowed_table = next(t for t in resources if t in WINDOWED)
+                        load.skipped = load_log.committed_windows(client, windowed_table, run.root_run_id or run.run_id)
+                    if resync:
+                        load.unlisted = {table: table_rows(client, table) for table in load.tables}
+            todo = slices(window.start, window.end, commit_every_days(), load.skipped) if window else [None]
+            if window and load.skipped:
+                context.log.info(f"Retry: {len(days_of(window.start, window.end)) - sum(len(days_of(a, b)) for a, b in todo)} "
+                                 f"day(s) committed by the runs before it are kept, {len(todo)} slice(s) to load.")
+            for number, part in enumerate(todo, start=1):
+                per_day = _load_slice(context, store, pipeline, load, part, soft_deletes)
+                if part and on_commit and number < len(todo):
+                    on_commit(load, part[0], part[1], per_day)
+            with store.write_lock(), pipeline.sql_client() as client:
+                _describe_tables(client, pipeline, load)
+        except Exception as exc:  # noqa: BLE001 - translated into one sentence for the UI, then re-raised
+            raise as_failure(exc, tenant) from exc
+    return load
+
+
+def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, part: Optional[tuple[datetime, datetime]],
+                soft_deletes: bool) -> dict[datetime, int]:
+    """Extract and normalize one slice without the lock; load, log and count it under the lock."""
+    before = {t: load.stats.api_total(t) for t in load.tables}
+    source = load.tenant.source(
+        request_stats=load.stats, progress=lambda p: context.log.info(p.message()), progress_every_s=progress_every_s(),
+        unlisted=load.unlisted, **({"window_start": part[0], "window_end": part[1]} if part else {}),
+    ).with_resources(*load.tables)
+    pipeline.extract(source)
+    normalized = pipeline.normalize()
+    for table, rows in (normalized.row_counts or {}).items():
+        if table in load.tables:
+            load.rows_loaded[table] += rows
+    with store.write_lock():
+        info = pipeline.load(workers=store.load_workers)
+        info.raise_on_failed_jobs()
+        load_ids = list(info.loads_ids)
+        load.load_ids.extend(load_ids)
+        _note_new_columns(load, info)
+        per_day: dict[datetime, int] = {}
+        with pipeline.sql_client() as client:
+            for table in load.tables:
+                if soft_deletes and load_ids and table in SOFT_DELETED:
+                    load.marked_deleted[table] = mark_deleted(client, table, load_ids, load.stats.vanished.get(table, ()))
+                if part:
+                    per_day = rows_per_day(client, part[0], part[1], table)
+                    rows = sum(per_day.values())
+                else:
+                    rows = load.rows_loaded[table]
+                after = load.stats.api_total(table)
+                entry = load_log.Committed(
+                    table, part[0] if part else None, part[1] if part else None, rows,
+                    None if after is None or before[table] is None else after - before[table],
+                    load_ids[-1] if load_ids else None, context.run.run_id, context.run.root_run_id or context.run.run_id)
+                load_log.record(client, entry)
+                load.committed.append(entry)
+    return per_day
+
+
+def table_rows(client, table: str) -> list[dict]:
+    """Every row of `<table>` as a dict (a re-sync carries the ones the listing no longer returns)."""
+    try:
+        with client.execute_query(f"SELECT * FROM {client.make_qualified_table_name(table)}") as cursor:
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    except DatabaseUndefinedRelation:
+        return []
+
+
+def rows_per_day(client, start: datetime, end: datetime, table: str = "activities") -> dict[datetime, int]:
+    """Rows of a windowed table (activities, CPD entries) per UTC day of `[start, end)`, every day present (0 when none)."""
+    days = days_of(start, end)
+    column = WINDOWED[table]
+    sums = ", ".join(f"SUM(CASE WHEN {window_sql(column, d, min(d + DAY, end))} THEN 1 ELSE 0 END)" for d in days)
+    try:
+        row = client.execute_sql(f"SELECT {sums} FROM {client.make_qualified_table_name(table)} WHERE {window_sql(column, start, end)}")[0]
+    except DatabaseUndefinedRelation:  # dlt creates the table with its first row
+        row = [0] * len(days)
+    return {d: int(n or 0) for d, n in zip(days, row, strict=True)}
+
+
+def _note_new_columns(load: Load, load_info) -> None:
+    for package in load_info.load_packages or []:
+        for table, schema in (package.schema_update or {}).items():
+            cols = [c for c in schema.get("columns", {}) if not c.startswith("_dlt")]
+            known = load.new_columns.setdefault(table, [])
+            known.extend(c for c in cols if c not in known)
+
+
+def _describe_tables(client, pipeline, load: Load) -> None:
+    """Row counts, the qualified name and the columns of each table, for the standard metadata."""
+    for table in load.tables:
+        load.columns[table] = dict(pipeline.default_schema.get_table_columns(table)) if table in pipeline.default_schema.tables else {}
+        try:
+            load.table_rows[table] = int(client.execute_sql(f"SELECT COUNT(*) FROM {client.make_qualified_table_name(table)}")[0][0])
+        except DatabaseUndefinedRelation:
+            load.table_rows[table] = 0
+    if load.window and "activities" in load.tables:
+        load.activities_by_type = activity_types(client, load.window)
+        load.window_rows = sum(load.activities_by_type.values())
+    elif load.window and load.tables:
+        load.window_rows = sum(rows_per_day(client, load.window.start, load.window.end, load.tables[0]).values())
+
+
+def activity_types(client, window: LoadWindow) -> dict[str, int]:
+    """Activities of the window by type, the first thing a person asks of a load."""
+    try:
+        rows = client.execute_sql(
+            f"SELECT COALESCE(type, '(none)'), COUNT(*) FROM {client.make_qualified_table_name('activities')} "
+            f"WHERE {window_sql('date', window.start, window.end)} GROUP BY 1 ORDER BY 2 DESC, 1")
+    except DatabaseUndefinedRelation:  # dlt creates the table with its first row
+        return {}
+    return {t: int(n) for t, n in rows}
