@@ -41,6 +41,7 @@ check-defs: setup
 dev: setup $(DAGSTER_HOME)/dagster.yaml
 	@$(PY) -m lms_assets.sandbox --profile realistic --port 8765 & SANDBOX=$$!; \
 	trap 'kill $$SANDBOX 2>/dev/null' EXIT INT TERM; \
+	$(PY) -m lms_assets.pools; \
 	SOURCES__LMS__USERNAME=sandbox SOURCES__LMS__PASSWORD=sandbox-password \
 	  $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000
 

@@ -20,7 +20,7 @@ import requests
 
 from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.auth import OAUTH_HINT, make_auth, region_base_url
-from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, LmsError, api_message, make_session, parse_start_date, records_in
+from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, LmsError, api_message, for_section, make_session, parse_start_date, records_in
 from lms_assets.tenant.config import ensure_project_config
 
 ENDPOINTS = (("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS),
@@ -33,7 +33,9 @@ SAMPLE = 50  # records asked per endpoint: enough to see optional fields, cheap 
 
 
 class Check:
-    def __init__(self, base_url: str, auth_of, timestamp_format: str, timeout: float, hint: str = CREDENTIALS_HINT):
+    def __init__(self, base_url: str, auth_of, timestamp_format: str, timeout: float, hint: str = CREDENTIALS_HINT,
+                 section: str = "lms"):
+        self.section = section  # the tenant's config section, named in every hint
         self.base_url = base_url.rstrip("/")
         self.fmt = timestamp_format
         self.session = make_session(max_attempts=3, backoff_factor=0.5, max_retry_delay=5, timeout=timeout)
@@ -45,7 +47,7 @@ class Check:
         return self.session.get(f"{self.base_url}/{path}", params=params)
 
     def say(self, line: str) -> None:
-        print(line, flush=True)
+        print(for_section(line, self.section), flush=True)
 
     def fail(self, line: str) -> None:
         self.problems.append(line)
@@ -126,36 +128,38 @@ class Check:
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lms_assets.check_connection", description=__doc__)
     parser.add_argument("--days", type=int, default=7, help="activity window to sample: the first N days from start_date")
+    parser.add_argument("--section", default="lms", help="the tenant's dlt config section, sources.<section> (default lms)")
     args = parser.parse_args(argv)
     ensure_project_config()
-    base_url = dlt.config.get("sources.lms.base_url")
-    keys = {k: dlt.secrets.get(f"sources.lms.{k}") for k in ("username", "password", "client_id", "client_secret")}
-    keys.update({k: dlt.config.get(f"sources.lms.{k}") for k in ("auth", "tenant_id", "region", "token_url")})
+    section = args.section
+    base_url = dlt.config.get(f"sources.{section}.base_url")
+    keys = {k: dlt.secrets.get(f"sources.{section}.{k}") for k in ("username", "password", "client_id", "client_secret")}
+    keys.update({k: dlt.config.get(f"sources.{section}.{k}") for k in ("auth", "tenant_id", "region", "token_url")})
     try:
         if keys["region"]:
             base_url = region_base_url(keys["region"])
         make_auth(keys["auth"], None, *(keys[k] for k in ("username", "password", "client_id", "client_secret",
                                                           "tenant_id", "region", "token_url")))
     except LmsError as exc:  # a key missing or wrong: the same sentence a load would fail with
-        print(exc)
+        print(for_section(str(exc), section))
         return 1
     if not base_url:
-        print("sources.lms.base_url is not set: set SOURCES__LMS__BASE_URL (or sources.lms.region).")
+        print(f"sources.{section}.base_url is not set: set SOURCES__{section.upper()}__BASE_URL (or sources.{section}.region).")
         return 1
-    fmt = str(dlt.config.get("sources.lms.timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
-    timeout = float(dlt.config.get("sources.lms.request_timeout") or 30)
+    fmt = str(dlt.config.get(f"sources.{section}.timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
+    timeout = float(dlt.config.get(f"sources.{section}.request_timeout") or 30)
     oauth = str(keys["auth"] or "basic").strip().lower() == "oauth2"
 
     def auth_of(session):
         return make_auth(keys["auth"], session, *(keys[k] for k in ("username", "password", "client_id", "client_secret",
                                                                     "tenant_id", "region", "token_url")))
 
-    check = Check(str(base_url), auth_of, fmt, timeout, OAUTH_HINT if oauth else CREDENTIALS_HINT)
+    check = Check(str(base_url), auth_of, fmt, timeout, OAUTH_HINT if oauth else CREDENTIALS_HINT, section)
     who = f"OAuth client {keys['client_id']!r}" if oauth else f"user {keys['username']!r}"
     check.say(f"LMS API at {check.base_url} ({who}, timestamp format {fmt!r})")
     for name, path, documented in ENDPOINTS[:2]:
         check.endpoint(name, path, documented)
-    start = parse_start_date(dlt.config.get("sources.lms.start_date") or "2024-01-01")
+    start = parse_start_date(dlt.config.get(f"sources.{section}.start_date") or "2024-01-01")
     window = {settings.WINDOW_FROM_PARAM: start.strftime(fmt),
               settings.WINDOW_TO_PARAM: (start + timedelta(days=args.days)).strftime(fmt)}
     records = check.endpoint("activities", settings.ACTIVITIES_PATH, settings.ACTIVITIES_FIELDS, **window)

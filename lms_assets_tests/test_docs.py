@@ -53,3 +53,11 @@ def test_the_layout_table_matches_the_tree():
     top = {p.name for p in (ROOT / "lms_assets").iterdir() if not p.name.startswith(("_", ".")) and p.name != "__pycache__"}
     named = {r.split("/")[1] for r in rows if r.startswith("lms_assets/") and r.count("/") >= 1}
     assert top <= named, f"not in README's layout: {sorted(top - named)}"
+
+
+def test_every_tenant_attribute_is_documented():
+    from lms_assets.components import LmsTenantComponent
+
+    section = README.split("### Adding a tenant", 1)[1].split("\n## ", 1)[0]
+    for name in LmsTenantComponent.model_fields:
+        assert f"| `{name}` |" in section, f"README's tenant table lacks {name}"

@@ -202,3 +202,30 @@ def test_the_first_tenant_keeps_its_keys_and_names(instance: DagsterInstance):
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert "lms/activities" in keys and all(k.startswith("lms/") for k in keys)
     assert {"lms_dimensions_job", "lms_activities_daily"} <= {j.name for j in defs.jobs} | {s.name for s in defs.schedules}
+
+
+@pytest.mark.slow
+def test_a_tenants_pool_limit_is_set_on_the_instance(tmp_path, dagster_home):
+    project = make_project(tmp_path / "project", "pooled_tenants", TWO_TENANTS)
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": os.pathsep.join([str(project), str(ROOT)]),
+           "SOURCES__LMS__START_DATE": "2024-01-01"}
+    out = subprocess.run([sys.executable, "-m", "lms_assets.pools", "--project", str(project)], cwd=ROOT, env=env,
+                         text=True, capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "pool north_api: at most 1 load(s) at once" in out.stdout
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert instance.event_log_storage.get_concurrency_info("north_api").slot_count == 1
+        assert "south_api" not in instance.event_log_storage.get_concurrency_keys()  # no pool_limit: the default
+
+
+def test_a_tenant_never_reads_another_tenants_settings(two_tenants, instance, monkeypatch):
+    """Its section without a base_url fails in one sentence naming its own keys; the first tenant's URL is not borrowed."""
+    monkeypatch.delenv("SOURCES__NORTH__BASE_URL")
+    job = _defs(two_tenants["package"]).resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(instance=instance, asset_selection=[AssetKey(["north", "users"])], raise_on_error=False,
+                                    run_config=LOG_WARNINGS)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    message = failure.event_specific_data.error.message
+    assert "sources.north.base_url is not set: set SOURCES__NORTH__BASE_URL" in message, message
+    assert "127.0.0.1:9" not in message and "not-this-one" not in message

@@ -108,6 +108,18 @@ def make_session(max_attempts: int, backoff_factor: float, max_retry_delay: floa
     ).session
 
 
+def for_section(message: str, section: str) -> str:
+    """`message` as a tenant of config section `section` must read it.
+
+    The source's sentences name the first tenant's keys (`sources.lms.per_page`, `SOURCES__LMS__PER_PAGE`):
+    the keys are the same under every section, so one rewrite at the edge (a run's failure, the
+    connection check's output) names the tenant's own instead of threading a section through each.
+    """
+    if section == "lms":
+        return message
+    return message.replace("sources.lms.", f"sources.{section}.").replace("SOURCES__LMS__", f"SOURCES__{section.upper()}__")
+
+
 def describe_request(response: Response) -> str:
     url = urlsplit(response.url)
     page = parse_qs(url.query).get(PAGE_PARAM, ["1"])[-1]

@@ -7,7 +7,14 @@ from dagster import Failure
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.schema.exceptions import DataValidationError
 
-from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, LmsError, LmsRefusedError, quoted_message
+from lms_assets.sources.lms.helpers import (
+    LmsAuthError,
+    LmsConfigError,
+    LmsError,
+    LmsRefusedError,
+    for_section,
+    quoted_message,
+)
 from lms_assets.warehouse.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
@@ -75,8 +82,5 @@ def as_failure(exc: BaseException, tenant=None) -> BaseException:
     if described is None:
         return exc
     message, permanent = described
-    if section != "lms":
-        # The source names its keys as the first tenant's (`sources.lms.per_page`); a tenant of another
-        # config section is told its own.
-        message = message.replace("sources.lms.", f"sources.{section}.").replace("SOURCES__LMS__", f"SOURCES__{section.upper()}__")
+    message = for_section(message, section)
     return Failure(description=message, allow_retries=not permanent)
