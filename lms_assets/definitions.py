@@ -13,7 +13,7 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
-from dagster import BetaWarning, ComponentTree, Definitions, in_process_executor
+from dagster import BetaWarning, ComponentTree, Definitions, PreviewWarning, in_process_executor
 
 from lms_assets.components import LmsTenantComponent
 from lms_assets.tenant.resources import WarehouseResource
@@ -37,8 +37,10 @@ def check_tenants(tenants: list[LmsTenantComponent], where: str = "lms_assets/de
 
 def build_defs(warehouse: Optional[WarehouseResource] = None, project: Path = PROJECT) -> Definitions:
     with warnings.catch_warnings():
-        # the component tree marks each YAML's code reference with beta metadata classes: not ours to act on
+        # the component tree marks each YAML's code reference with beta metadata classes, and loads defs/'s
+        # __init__.py with a preview loader: notices about Dagster's internals, not ours to act on
         warnings.simplefilter("ignore", BetaWarning)
+        warnings.simplefilter("ignore", PreviewWarning)
         tree = ComponentTree.for_project(project)
         check_tenants(tree.get_all_components(of_type=LmsTenantComponent), tree.defs_module_name.replace(".", "/"))
         tenants = tree.build_defs()

@@ -15,7 +15,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from dagster import BetaWarning, ComponentTree
+from dagster import BetaWarning, ComponentTree, PreviewWarning
 
 from lms_assets.components import LmsTenantComponent
 from lms_assets.definitions import PROJECT
@@ -25,6 +25,7 @@ def pool_limits(project: Path = PROJECT) -> dict[str, int]:
     """{pool: limit} of the project's tenants that name one."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BetaWarning)
+        warnings.simplefilter("ignore", PreviewWarning)
         tenants = ComponentTree.for_project(project).get_all_components(of_type=LmsTenantComponent)
     return {t.tenant().pool: int(t.pool_limit) for t in tenants if t.pool_limit is not None}
 
