@@ -114,3 +114,41 @@ def test_the_daily_summary_automation_follows_the_committed_days_of_a_failed_run
     assert not run_range(instance, "2024-01-01", "2024-01-05").success
     after = evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
     assert set(after.get_requested_partitions(USER_ACTIVITY_DAILY)) == set(DAYS[:2])
+
+
+def test_the_next_slice_is_read_while_a_slice_waits_to_load(lms_env, make_sandbox, instance, monkeypatch):
+    """Issue #21: a slice's load does not stall the reading. The warehouse is held (as another run's load would
+    hold it) once the first slice is being read: the second slice's pages are still asked while the first waits."""
+    import fcntl
+    import threading
+    import time
+
+    monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "1")
+    sb = make_sandbox(SandboxOptions(latency_ms=20), profile="realistic")
+    db = lms_env(sb)
+    day_two = _ms(utc(2024, 1, 2)) - 1000  # the second slice's bounds are asked a second wider
+    outcome: dict = {}
+    run = threading.Thread(target=lambda: outcome.update(result=materialize(instance, "activities", first="2024-01-01",
+                                                                            last="2024-01-03")))
+    with open(f"{db}.lock", "a+") as held:
+        run.start()
+        deadline = time.monotonic() + 60
+        while not sb.stats.windows and time.monotonic() < deadline:  # the run has synced and begun reading
+            time.sleep(0.01)
+        fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            while not any(lo == day_two for lo, _ in sb.stats.windows) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            read_while_held = any(lo == day_two for lo, _ in sb.stats.windows)
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+    run.join(timeout=120)
+    assert read_while_held, "the second slice was not read while the first waited to load"
+    assert outcome["result"].success
+    assert dict(query(db, "SELECT id, epoch_ms(date) FROM lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 4))
+    log = _log(db)
+    expected = [len(expected_activities(sb.data, utc(2024, 1, d), utc(2024, 1, d + 1))) for d in (1, 2, 3)]
+    assert [r[2] for r in log] == expected
+    # each slice's API total is its own window's (bounds a second wider), not the slice read ahead of it
+    assert all(0 <= api_total - rows <= 5 for _, _, rows, api_total, *_ in log), log
