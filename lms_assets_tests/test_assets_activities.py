@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 import pytest
 
 from lms_assets_tests.dagster_helpers import check_results, materialization_metadata, materialize
-from lms_assets_tests.helpers import expected_activities, query, row_count, utc
+from lms_assets_tests.helpers import expected_activities, pages_of_parts, query, row_count, utc
 
 
 def _table_hash(db) -> str:
@@ -26,7 +27,9 @@ def test_one_partition_loads_exactly_its_day(lms_env, sandbox, instance):
     assert meta["window_start"] == "2024-01-03T00:00:00+00:00" and meta["window_end"] == "2024-01-04T00:00:00+00:00"
     expected_rows = len(expected_activities(sandbox.data, utc(2024, 1, 3), utc(2024, 1, 4)))
     assert meta["rows_loaded"] == expected_rows
-    assert meta["pages_fetched"] == -(-(expected_rows + 1) // 200) + 1  # +1: the API's inclusive end
+    # no totals and a full first page: the day is read as eight runs of three hours, eight at once
+    parts = [(utc(2024, 1, 3, h), utc(2024, 1, 3, h) + timedelta(hours=3)) for h in range(0, 24, 3)]
+    assert meta["pages_fetched"] == 1 + pages_of_parts(sandbox.data, parts)
     checks = check_results(result)
     assert checks["activities_ids_unique"].passed and checks["activities_date_in_window"].passed
 
@@ -38,11 +41,10 @@ def test_a_range_run_equals_its_one_day_runs(lms_env, make_sandbox, instance, tm
     result = materialize(instance, "activities", first="2024-01-01", last="2024-01-05")
     assert result.success
     # one pass over the API for the range: the seed's answers name no `totalPages`, so after one page of
-    # the whole range each UTC day is read once (asked a second wider on each side), ending on an empty page
-    data = sb.data
-    day_rows = [len(data.activity_range(data.start_ms + d * 86_400_000 - 1000, data.start_ms + (d + 1) * 86_400_000 + 1000))
-                for d in range(5)]
-    assert sb.stats.snapshot()["by_path"] == {"/v1/activities 200": 1 + sum(-(-n // 200) + 1 for n in day_rows)}
+    # the whole range each UTC day is read (asked a second wider on each side); five days for eight requests
+    # in flight, so each busy day (first page full, discarded) is read as two halves, each ending on an empty page
+    halves = [(utc(2024, 1, d, h), utc(2024, 1, d, h) + timedelta(hours=12)) for d in range(1, 6) for h in (0, 12)]
+    assert sb.stats.snapshot()["by_path"] == {"/v1/activities 200": 1 + 5 + pages_of_parts(sb.data, halves)}
     days_db = tmp_path / "days.duckdb"
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(days_db))
     for day in range(1, 6):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -154,7 +156,7 @@ def test_without_totals_the_days_of_a_window_are_read_concurrently(lms_env, make
     # empty page; the activities at midnight and 250 ms before it land once, under either bound reading
     sb = make_sandbox(SandboxOptions(latency_ms=20, totals=False, bounds=bounds), **DATA)
     db = lms_env(sb)
-    stats = _load(max_concurrency=8)
+    stats = _load(max_concurrency=4)  # as many days as requests in flight or more: whole days
     _assert_exact(db, sb)
     assert sb.stats.snapshot()["max_in_flight"] >= 3
     per_day = [len(expected_activities(sb.data, utc(2024, 1, d), utc(2024, 1, d + 1))) for d in range(1, 6)]
@@ -162,6 +164,42 @@ def test_without_totals_the_days_of_a_window_are_read_concurrently(lms_env, make
     # plus the first page of the whole window, read to learn there are no totals
     most = 1 + sum(-(-(n + 2) // 200) + 1 for n in per_day)
     assert sum(-(-n // 200) + 1 for n in per_day) + 1 <= stats.pages["/v1/activities"] <= most
+
+
+def _pages_of_parts(data, parts: list[tuple]) -> tuple[int, int]:
+    """(fewest, most) pages of reading each part as a listing ending on one empty page (asked a second wider)."""
+    rows = [len(expected_activities(data, lo, hi)) for lo, hi in parts]
+    return sum(-(-n // 200) + 1 for n in rows), sum(-(-(n + 2) // 200) + 1 for n in rows)
+
+
+@pytest.mark.parametrize("bounds", ["inclusive", "exclusive"])
+def test_without_totals_heavy_days_of_a_short_window_are_read_in_parts(lms_env, make_sandbox, bounds):
+    # issue #21: five busy days and eight requests to keep in flight: each day whose first page is full is
+    # read as two runs of twelve hours (its first page discarded), exact at midnight and noon
+    sb = make_sandbox(SandboxOptions(latency_ms=20, totals=False, bounds=bounds), **DATA)
+    db = lms_env(sb)
+    stats = _load(max_concurrency=8)
+    _assert_exact(db, sb)
+    assert sb.stats.snapshot()["max_in_flight"] >= 5
+    halves = [(utc(2024, 1, d, h), utc(2024, 1, d, h) + timedelta(hours=12)) for d in range(1, 6) for h in (0, 12)]
+    fewest, most = _pages_of_parts(sb.data, halves)
+    assert fewest + 5 + 1 <= stats.pages["/v1/activities"] <= most + 5 + 1  # + each day's first page, the window's
+
+
+@pytest.mark.parametrize("bounds", ["inclusive", "exclusive"])
+def test_without_totals_a_one_day_window_is_read_in_parts_at_once(lms_env, make_sandbox, bounds):
+    # the daily run of a busy tenant: one day, read as eight runs of three hours, eight at a time
+    sb = make_sandbox(SandboxOptions(latency_ms=20, totals=False, bounds=bounds), profile="realistic", activities=6_000, days=1)
+    db = lms_env(sb)
+    stats = RequestStats()
+    make_pipeline("lms_test").run(lms_source(request_stats=stats, window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 2),
+                                             max_concurrency=8).with_resources("activities"))
+    assert dict(query(db, "select id, epoch_ms(date) from lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 2))
+    assert sb.stats.snapshot()["max_in_flight"] >= 5
+    parts = [(utc(2024, 1, 1, h), utc(2024, 1, 1, h) + timedelta(hours=3)) for h in range(0, 24, 3)]
+    fewest, most = _pages_of_parts(sb.data, parts)
+    assert fewest + 1 <= stats.pages["/v1/activities"] <= most + 1
 
 
 def test_without_totals_a_failing_day_fails_the_load_and_writes_nothing(lms_env, make_sandbox):

@@ -140,7 +140,20 @@ def utc_days(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
     return out
 
 
+def utc_parts(start: datetime, end: datetime, parts: int) -> list[tuple[datetime, datetime]]:
+    """`[start, end)` cut at whole UTC hours into at most `parts` runs of about as many hours each."""
+    cuts, lo = [start], start
+    while lo < end:
+        lo = min(datetime(lo.year, lo.month, lo.day, lo.hour, tzinfo=timezone.utc) + timedelta(hours=1), end)
+        cuts.append(lo)
+    hours = len(cuts) - 1
+    step = -(-hours // max(1, parts))  # ceil: no part longer than its share
+    kept = cuts[::step] if cuts[-1] in cuts[::step] else cuts[::step] + [cuts[-1]]
+    return list(zip(kept, kept[1:], strict=False))
+
+
 _DONE = object()
+_SPLIT = object()
 
 
 class ListingReader:
@@ -194,35 +207,47 @@ class ListingReader:
         """(sub-window start, end, page) of a time-windowed listing.
 
         With totals the window is one listing whose pages are read concurrently (above). Without them
-        the page count is unknown, so a window whose first page is full is read instead as UTC days,
-        `max_concurrency` days at a time, each day a listing of its own ending on one empty page
-        (the first page of the whole window is discarded: one request), its pages handed on as they
-        arrive. The caller keeps each day's rows inside its day: the bounds are asked a second wider.
+        the page count is unknown, so a window whose first page is full is read instead in sub-windows,
+        `max_concurrency` at a time, each a listing of its own ending on one empty page (the first page
+        of the whole window is discarded: one request), its pages handed on as they arrive. The
+        sub-windows are its UTC days. A window of fewer days than `max_concurrency` reads a day whose own
+        first page is full (discarded too) as parts of whole hours, enough to keep `max_concurrency` in
+        flight, and a window within one day its parts at once: otherwise the daily run of a busy tenant
+        would be read one page after another. The caller keeps each sub-window's rows inside it: the
+        bounds are asked a second wider.
         """
         whole = self.read(listing, params_of(start, end), what_of(start, end))
         first = next(whole, None)
         if first is None:
             return
         days = utc_days(start, end)
+        windows = days if len(days) > 1 else utc_parts(start, end, self.max_concurrency)
         per_page = min(self.per_page, listing.max_per_page)
         known = _int(pagination(first.response).get("totalPages")) is not None
-        if known or len(first) < per_page or len(days) < 2 or self.max_concurrency == 1:
+        if known or len(first) < per_page or len(windows) < 2 or self.max_concurrency == 1:
             yield start, end, first
             yield from ((start, end, page) for page in whole)
             return
         whole.close()
-        yield from self._days(listing, days, params_of, what_of)
+        # fewer days than requests to keep in flight: a heavy day is read as parts that fill them
+        parts = -(-self.max_concurrency // len(days)) if 1 < len(days) < self.max_concurrency else 1
+        yield from self._sub_windows(listing, windows, params_of, what_of, parts)
 
-    def _days(self, listing: Listing, days: list[tuple[datetime, datetime]],
-              params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
-              ) -> Iterator[tuple[datetime, datetime, Page]]:
-        # One thread a day, all handing their pages to one queue of 2 x max_concurrency pages, taken as they
-        # come: at most `max_concurrency` days are read at once and about 3 x max_concurrency pages are held,
-        # whatever the window's size. (Taken in day order, a day's thread would wait on its full queue until
-        # every day before it was done: measured, 41 requests/s at 8 in flight and 40 ms, as one at a time.)
+    def _sub_windows(self, listing: Listing, windows: list[tuple[datetime, datetime]],
+                     params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
+                     parts: int = 1) -> Iterator[tuple[datetime, datetime, Page]]:
+        # One thread a sub-window, all handing their pages to one queue of 2 x max_concurrency pages, taken as
+        # they come: at most `max_concurrency` sub-windows are read at once and about 3 x max_concurrency pages
+        # are held, whatever the window's size. (Taken in order, a day's thread would wait on its full queue
+        # until every day before it was done: measured, 41 requests/s at 8 in flight and 40 ms, as one at a time.)
+        # With `parts` > 1, a day whose first page is full hands back that many parts of it instead of its pages.
         one_at_a_time = ListingReader(self.client, self.hooks, self.per_page, self.max_reads, self.stats, 1)
+        per_page = min(self.per_page, listing.max_per_page)
+        windows = list(windows)
         stop = threading.Event()
+        lock = threading.Lock()
         pages: queue.Queue = queue.Queue(maxsize=2 * self.max_concurrency)
+        futures: list[Future] = []
 
         def put(item: Any) -> bool:
             while not stop.is_set():
@@ -233,12 +258,22 @@ class ListingReader:
                     continue
             return False
 
-        def read_day(i: int) -> None:
-            lo, hi = days[i]
-            if stop.is_set():  # the read was given up before this day's turn came
+        def read_window(i: int, splittable: bool) -> None:
+            lo, hi = windows[i]
+            if stop.is_set():  # the read was given up before this sub-window's turn came
                 return
             try:
-                for page in one_at_a_time.read(listing, params_of(lo, hi), what_of(lo, hi)):
+                read = one_at_a_time.read(listing, params_of(lo, hi), what_of(lo, hi))
+                for page in read:
+                    if splittable and len(page) >= per_page:
+                        read.close()  # a heavy day: its parts instead, this first page discarded
+                        with lock:
+                            first = len(windows)
+                            windows.extend(utc_parts(lo, hi, parts))
+                            futures.extend(pool.submit(read_window, j, False) for j in range(first, len(windows)))
+                        put((i, (_SPLIT, len(windows) - first)))
+                        return
+                    splittable = False
                     if not put((i, page)):
                         return
                 put((i, _DONE))
@@ -246,23 +281,25 @@ class ListingReader:
                 put((i, exc))
 
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-day") as pool:
-            futures = []
             try:
-                for i in range(len(days)):  # started in day order, `max_concurrency` at a time
-                    futures.append(pool.submit(read_day, i))
-                remaining = len(days)
+                remaining = len(windows)  # counted before any can split: a split adds its hours itself
+                with lock:  # started in order, `max_concurrency` at a time
+                    futures.extend(pool.submit(read_window, i, parts > 1) for i in range(remaining))
                 while remaining:
                     i, item = pages.get()
                     if item is _DONE:
                         remaining -= 1
+                    elif isinstance(item, tuple) and item and item[0] is _SPLIT:
+                        remaining += item[1] - 1
                     elif isinstance(item, BaseException):
                         raise item
                     else:
-                        yield days[i][0], days[i][1], item
-            finally:  # done, failed or abandoned: the other days stop asking, those not begun never start
+                        yield windows[i][0], windows[i][1], item
+            finally:  # done, failed or abandoned: the others stop asking, those not begun never start
                 stop.set()
-                for future in futures:
-                    future.cancel()
+                with lock:
+                    for future in futures:
+                        future.cancel()
 
     def read_each(self, listing: Listing, parents: list[str], params: Optional[dict] = None
                   ) -> Iterator[tuple[str, list[dict]]]:
