@@ -33,6 +33,11 @@ def check_tenants(tenants: list[LmsTenantComponent], where: str = "lms_assets/de
         if shared:
             raise ValueError(f"{sum(seen[v] for v in shared)} tenants under {where}/ share {what} ({', '.join(shared)}): give each "
                              f"tenant's defs.yaml its own {attribute}, or its assets, state and tables would collide.")
+    datasets = {t.dataset for t in tenants if t.dataset}
+    for dataset in sorted(datasets):
+        if f"{dataset}_staging" in datasets:  # dlt stages a dataset's merges and re-syncs in `<dataset>_staging`
+            raise ValueError(f"A tenant under {where}/ has dataset {dataset}_staging, where dlt stages the loads of the "
+                             f"tenant with dataset {dataset}: give it another dataset.")
 
 
 def build_defs(warehouse: Optional[WarehouseResource] = None, project: Path = PROJECT) -> Definitions:

@@ -178,7 +178,10 @@ def _check_defs(project: Path, package: str) -> subprocess.CompletedProcess:
     ({"north": "prefix: north\ndataset: shared\nstart_date: '2024-01-01'",
       "south": "prefix: south\ndataset: shared\nstart_date: '2024-01-01'"},
      "2 tenants under {package}/defs/ share a dataset (shared): give each tenant's defs.yaml its own dataset"),
-], ids=["missing-dataset", "duplicate-prefix", "duplicate-dataset"])
+    ({"north": "prefix: north\ndataset: lms\nstart_date: '2024-01-01'",
+      "south": "prefix: south\ndataset: lms_staging\nstart_date: '2024-01-01'"},
+     "A tenant under {package}/defs/ has dataset lms_staging, where dlt stages the loads of the tenant with dataset lms"),
+], ids=["missing-dataset", "duplicate-prefix", "duplicate-dataset", "staging-dataset"])
 def test_dg_check_defs_names_a_bad_tenant_in_one_sentence(tmp_path, tenants, sentence):
     package = f"bad_{tmp_path.name[-12:].replace('-', '_')}".lower()
     project = make_project(tmp_path / "project", package, tenants)

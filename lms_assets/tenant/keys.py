@@ -1,16 +1,23 @@
-"""Asset keys, groups, owners and the API pool: each written once, imported everywhere else."""
+"""What every tenant shares by name (owners, the re-sync tag, its resources and tables), and the first tenant's keys.
+
+A tenant's own keys and names come from its `Tenant` (`tenant.key("users")`, `tenant.pool`); the
+constants below are those of the first tenant, prefix `lms`, for scripts, the demo and the tests.
+"""
 
 from dagster import AssetKey
 
-INGESTION_GROUP = "lms_ingestion"
-SUMMARIES_GROUP = "lms_summaries"
+from lms_assets.tenant.tenant import FIRST
+
 OWNERS = ["team:data-engineering"]
-API_POOL = "lms_api"  # every LMS load, to cap concurrent reads of the API
 RESYNC_TAG = "lms/resync"  # "true" on a run of the dimensions: rebuild them from a complete listing
+
+INGESTION_GROUP = FIRST.ingestion_group
+SUMMARIES_GROUP = FIRST.summaries_group
+API_POOL = FIRST.pool
 
 
 def lms_key(name: str) -> AssetKey:
-    return AssetKey(["lms", name])
+    return FIRST.key(name)
 
 
 CONTENT = lms_key("content")
