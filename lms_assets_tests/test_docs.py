@@ -14,7 +14,7 @@ from lms_assets.sources.lms import lms_source
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
 # arguments of the source that the assets pass in code, not configuration
-NOT_CONFIG = {"window_start", "window_end", "request_stats", "progress", "progress_every_s", "unlisted", "next_window"}
+NOT_CONFIG = {"window_start", "window_end", "request_stats", "progress", "progress_every_s", "unlisted"}
 
 
 def _source_keys() -> list[str]:

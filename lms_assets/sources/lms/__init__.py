@@ -34,7 +34,6 @@ from lms_assets.sources.lms.helpers import (
 from lms_assets.sources.lms.listing import ListingReader
 from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
-from lms_assets.sources.lms.read_ahead import ReadAhead
 from lms_assets.sources.lms.shape import RecordShaper
 from lms_assets.sources.lms.throttle import Throttle
 
@@ -69,7 +68,6 @@ def lms_source(
     progress_every_s: float = 10.0,
     pii: Optional[PiiPolicy] = None,
     unlisted: Optional[dict[str, list[dict]]] = None,
-    next_window: Optional[tuple[datetime, datetime]] = None,
 ) -> Sequence[Any]:
     """Every LMS resource; a run picks its own with `with_resources`.
 
@@ -80,8 +78,6 @@ def lms_source(
     `pii` defaults to the policy in `sources.lms.pii` (see pii.py), checked here, before any request.
     `unlisted` makes the dimensions a re-sync: each replaces its table (dlt `replace`) with the complete
     listing plus the rows given for it that the listing no longer returns, marked deleted.
-    `next_window` is the activity window the same run asks next (with the same `request_stats`): it is
-    read while this one is normalized and loaded (read_ahead.py).
     """
     if region:
         base_url = region_base_url(region)
@@ -136,7 +132,7 @@ def lms_source(
                    stats=request_stats),
         _dimension(settings.USERS, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii, dims["users"],
                    stats=request_stats),
-        _activities(reader, start, end, timestamp_format, reporter, request_stats, next_window),
+        _activities(reader, start, end, timestamp_format, reporter),
         audiences,
         _audience_members(audiences, reader, pii),
         assignments,
@@ -285,8 +281,7 @@ def carry_deleted(row: dict, columns: dict, pii: PiiPolicy, resource: str) -> di
 
 
 def _activities(reader: ListingReader, start: datetime, end: Optional[datetime], fmt: str,
-                reporter: ProgressReporter, stats: Optional[RequestStats] = None,
-                next_window: Optional[tuple[datetime, datetime]] = None) -> Any:
+                reporter: ProgressReporter) -> Any:
     # The cursor must be compared as an instant (the API's `date` strings mix whole and
     # fractional seconds, which sort wrongly as text), and the API's whole-second bounds, of
     # undocumented inclusiveness, are asked a second wider on each side before dlt's
@@ -308,10 +303,7 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
         ledger = IdLedger()
         forget_deduplicated("activities")
         reporter.begin()
-        ahead = stats.take_ahead(settings.ACTIVITIES.name, lower, upper) if stats is not None else None
-        pages = ahead.consume(stats) if ahead is not None else \
-            reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what)
-        for lo, hi, page in pages:
+        for lo, hi, page in reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what):
             try:  # the fast path: every date is an ISO-8601 string with its offset
                 dates = [datetime.fromisoformat(r["date"]) for r in page]
                 if any(d.tzinfo is None for d in dates):
@@ -329,9 +321,6 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
             if len(batch) >= settings.ARROW_BATCH_ROWS:
                 yield activities_table(batch)
                 batch = []
-        if next_window is not None and stats is not None:  # the run's next slice, read while this one loads
-            stats.read_ahead(ReadAhead(reader, settings.ACTIVITIES, as_utc(next_window[0]), as_utc(next_window[1]),
-                                       window_params(fmt), window_what))
         if batch:
             yield activities_table(batch)
         reporter.finish()

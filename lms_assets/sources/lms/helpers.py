@@ -63,7 +63,6 @@ class RequestStats:
     auth: Any = None  # the run's credentials: one OAuth token for every slice and thread
     # ids a dimension listing returned only in a read abandoned because the listing moved: gone upstream
     vanished: dict = field(default_factory=dict)
-    ahead: dict = field(default_factory=dict)  # listing name -> a read begun before its slice (read_ahead.py)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
@@ -79,36 +78,6 @@ class RequestStats:
     @property
     def total_pages(self) -> int:
         return sum(self.pages.values())
-
-    def merge(self, other: "RequestStats") -> None:
-        """Take the announcements of a read kept apart (read_ahead.py); its requests were counted as they were made."""
-        with self.lock:
-            self.announced.update(other.announced)
-            self.unannounced |= other.unannounced
-            self.rereads.update(other.rereads)
-
-    def read_ahead(self, ahead: Any) -> None:
-        """Hold a read begun before its turn (one per listing), replacing and stopping any earlier one."""
-        with self.lock:
-            earlier = self.ahead.pop(ahead.listing.name, None)
-            self.ahead[ahead.listing.name] = ahead
-        if earlier is not None:
-            earlier.close()
-
-    def take_ahead(self, name: str, start: Any, end: Any) -> Any:
-        """The read of listing `name` begun ahead for exactly [start, end), or None (any other is stopped)."""
-        with self.lock:
-            ahead = self.ahead.pop(name, None)
-        if ahead is not None and ahead.window != (start, end):
-            ahead.close()
-            return None
-        return ahead
-
-    def close_ahead(self) -> None:
-        with self.lock:
-            held, self.ahead = list(self.ahead.values()), {}
-        for ahead in held:
-            ahead.close()
 
     def api_total(self, name: str) -> int | None:
         """What the API announced for the whole reads of listing `name` so far; None when a read had no total."""

@@ -96,26 +96,23 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, tenan
                 context.log.info(f"Retry: {len(days_of(window.start, window.end)) - sum(len(days_of(a, b)) for a, b in todo)} "
                                  f"day(s) committed by the runs before it are kept, {len(todo)} slice(s) to load.")
             for number, part in enumerate(todo, start=1):
-                following = todo[number] if number < len(todo) else None  # read while this slice loads
-                per_day = _load_slice(context, store, pipeline, load, part, soft_deletes, following)
+                per_day = _load_slice(context, store, pipeline, load, part, soft_deletes)
                 if part and on_commit and number < len(todo):
                     on_commit(load, part[0], part[1], per_day)
             with store.write_lock(), pipeline.sql_client() as client:
                 _describe_tables(client, pipeline, load)
         except Exception as exc:  # noqa: BLE001 - translated into one sentence for the UI, then re-raised
             raise as_failure(exc, tenant) from exc
-        finally:  # a read begun for a slice that will not come is stopped
-            load.stats.close_ahead()
     return load
 
 
 def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, part: Optional[tuple[datetime, datetime]],
-                soft_deletes: bool, following: Optional[tuple[datetime, datetime]] = None) -> dict[datetime, int]:
+                soft_deletes: bool) -> dict[datetime, int]:
     """Extract and normalize one slice without the lock; load, log and count it under the lock."""
     before = {t: load.stats.api_total(t) for t in load.tables}
     source = load.tenant.source(
         request_stats=load.stats, progress=lambda p: context.log.info(p.message()), progress_every_s=progress_every_s(),
-        unlisted=load.unlisted, next_window=following, **({"window_start": part[0], "window_end": part[1]} if part else {}),
+        unlisted=load.unlisted, **({"window_start": part[0], "window_end": part[1]} if part else {}),
     ).with_resources(*load.tables)
     pipeline.extract(source)
     normalized = pipeline.normalize()
