@@ -156,7 +156,7 @@ def test_without_totals_the_days_of_a_window_are_read_concurrently(lms_env, make
     # empty page; the activities at midnight and 250 ms before it land once, under either bound reading
     sb = make_sandbox(SandboxOptions(latency_ms=20, totals=False, bounds=bounds), **DATA)
     db = lms_env(sb)
-    stats = _load(max_concurrency=4)  # as many days as requests in flight or more: whole days
+    stats = _load(max_concurrency=8)  # more days than half the requests in flight: whole days
     _assert_exact(db, sb)
     assert sb.stats.snapshot()["max_in_flight"] >= 3
     per_day = [len(expected_activities(sb.data, utc(2024, 1, d), utc(2024, 1, d + 1))) for d in range(1, 6)]
@@ -174,11 +174,11 @@ def _pages_of_parts(data, parts: list[tuple]) -> tuple[int, int]:
 
 @pytest.mark.parametrize("bounds", ["inclusive", "exclusive"])
 def test_without_totals_heavy_days_of_a_short_window_are_read_in_parts(lms_env, make_sandbox, bounds):
-    # issue #21: five busy days and eight requests to keep in flight: each day whose first page is full is
+    # issue #21: five busy days and ten requests to keep in flight: each day whose first page is full is
     # read as two runs of twelve hours (its first page discarded), exact at midnight and noon
     sb = make_sandbox(SandboxOptions(latency_ms=20, totals=False, bounds=bounds), **DATA)
     db = lms_env(sb)
-    stats = _load(max_concurrency=8)
+    stats = _load(max_concurrency=10)
     _assert_exact(db, sb)
     assert sb.stats.snapshot()["max_in_flight"] >= 5
     halves = [(utc(2024, 1, d, h), utc(2024, 1, d, h) + timedelta(hours=12)) for d in range(1, 6) for h in (0, 12)]
