@@ -117,3 +117,25 @@ def test_pagination_ends_right(lms_env, make_sandbox, totals, contents):
     # every full page, the short one if any, and at most one empty page
     assert served["/v1/contents 200"] == -(-contents // 200) + 1
     assert served["/v1/users 200"] == 2
+
+
+@pytest.mark.parametrize("bypassed", [False, True], ids=["through-the-proxy", "no_proxy"])
+def test_the_environments_proxy_settings_are_honoured(lms_env, sandbox, monkeypatch, bypassed):
+    """A proxy named in the environment is used unless NO_PROXY names the host: the session reads these
+    variables once per host (helpers.environment_once_per_host), not never."""
+    from lms_assets.sandbox.process import free_port
+
+    lms_env(sandbox)
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there: a request through it fails
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, nowhere)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    if bypassed:
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    source = lms_source(max_attempts=1, request_timeout=5).with_resources("content")
+    if bypassed:
+        assert len(list(source)) == sandbox.data.contents  # every record, read directly
+    else:
+        with pytest.raises(Exception, match="(?i)proxy"):
+            list(source)
