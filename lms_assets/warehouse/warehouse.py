@@ -112,7 +112,8 @@ class Warehouse:
         with open(f"{self.duckdb_path}.lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                with _database_held_open(self.duckdb_path):
+                    yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -125,6 +126,25 @@ class Warehouse:
         with self.write_lock(), tempfile.TemporaryDirectory(prefix="lms-sql-") as workdir:
             with self.pipeline("lms_sql", working_dir=Path(workdir)).sql_client() as client:
                 yield client
+
+
+@contextlib.contextmanager
+def _database_held_open(path: Path) -> Iterator[None]:
+    """One DuckDB database instance for everything done under the lock.
+
+    dlt opens and closes a connection for each step of a load (the package, each job, the
+    completion: five per slice), and DuckDB checkpoints the file whenever its last connection
+    closes: 31 opens and closes cost 1.7 s of a 30-day range run. While this connection is open,
+    DuckDB hands the others the same instance (its cache of open databases, matched on the file
+    and an empty configuration, as dlt connects), so the file is opened and checkpointed once.
+    """
+    import duckdb
+
+    holder = duckdb.connect(str(path))
+    try:
+        yield
+    finally:
+        holder.close()
 
 
 def _writer_defaults() -> None:
