@@ -176,7 +176,7 @@ class ListingReader:
 
     When the first page names `totalPages`, pages 2..N are fetched `max_concurrency` at a time
     (the throttle on the client's session keeps the whole run within its limits) and handed on in
-    page order, so at most twice that many pages are held and the checks below see them in sequence.
+    page order, so at most that many pages are held and the checks below see them in sequence.
     """
 
     def __init__(self, client: RESTClient, hooks: list, per_page: int, max_reads: int,
@@ -203,16 +203,12 @@ class ListingReader:
             for page in range(2, total_pages + 1):
                 yield self._page(path, query, page)
             return
-        # Twice as many pages asked as there are threads: a thread whose page is done starts the next one
-        # while the caller is still busy with earlier pages (shaping them, writing a batch), instead of
-        # waiting for the caller to take its page. Measured at 40 ms a request: 125 pages/s before, as
-        # each batch written left the threads idle (bench/, issue #21).
         pending: deque[Future] = deque()
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-page") as pool:
             try:
                 page = 2
                 while page <= total_pages or pending:
-                    while page <= total_pages and len(pending) < 2 * self.max_concurrency:
+                    while page <= total_pages and len(pending) < self.max_concurrency:
                         pending.append(pool.submit(self._page, path, query, page))
                         page += 1
                     yield pending.popleft().result()
