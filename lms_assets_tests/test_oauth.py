@@ -171,5 +171,5 @@ def test_a_renewal_under_concurrency_fetches_one_token(oauth_env, make_sandbox):
     _load(max_concurrency=8, per_page=50)
     elapsed = time.monotonic() - started
     issued = sb.stats.snapshot()["tokens_issued"]
-    assert elapsed > 1.5 and 2 <= issued <= elapsed / 0.9 + 1
+    assert elapsed > 1.5 and 2 <= issued <= elapsed / 0.75 + 1  # a token lives 0.75 s of its 1 s
     assert _bearer_only(sb)

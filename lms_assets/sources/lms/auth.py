@@ -21,7 +21,9 @@ from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, describ
 
 OAUTH_HINT = ("check sources.lms.client_id and sources.lms.client_secret (env SOURCES__LMS__CLIENT_ID / "
               "SOURCES__LMS__CLIENT_SECRET, or .dlt/secrets.toml)")
-RENEW_MARGIN_S = 60.0  # renew this long before expiry (a tenth of the lifetime for short-lived tokens)
+RENEW_MARGIN_S = 60.0  # renew this long before expiry, or a quarter of the lifetime for short-lived tokens:
+# a token is put on a request before the request waits for its turn and crosses the network, and
+# a tenth of a one-second token (100 ms) was less than that wait under eight threads now and then
 
 
 def token_url(region: Optional[str], tenant_id: Optional[str], token_url: Optional[str]) -> str:
@@ -89,7 +91,7 @@ class LmsOAuth2(OAuth2ClientCredentials):
             raise LmsAuthError(f"The LMS token endpoint {url} answered 200 without an access_token: check "
                                "sources.lms.region or sources.lms.token_url.") from None
         self.access_token = token
-        self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN_S, lifetime / 10)
+        self._expires_at = time.monotonic() + lifetime - min(RENEW_MARGIN_S, lifetime / 4)
         self.tokens_fetched += 1
 
     def renew_on_401(self, response: Response, *args: Any, **kwargs: Any) -> Response:
