@@ -70,6 +70,31 @@ def test_definitions_load_without_secrets_or_network(tmp_path):
     assert "loaded" in out.stdout
 
 
+def test_a_killed_process_working_dir_is_removed_by_the_next_load(tmp_path):
+    """The describing pipelines' temp dir of a process killed before its atexit is swept by the next load."""
+    import signal
+    import time
+
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    show = ("import lms_assets.definitions\n"
+            "from lms_assets.tenant.ingestion.assets import _DEFINITIONS_DIR; print(_DEFINITIONS_DIR, flush=True)\n")
+    killed = subprocess.Popen([sys.executable, "-W", "ignore", "-c", show + "import time; time.sleep(120)"], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        first = Path(killed.stdout.readline().strip())
+        assert first.parent == tmp_path and any(first.iterdir())
+    finally:
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=30)
+    time.sleep(0.1)
+    assert first.exists()  # no atexit after SIGKILL
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", show], env=env, capture_output=True, text=True,
+                         check=True)
+    second = Path(out.stdout.strip())
+    assert not first.exists() and not second.exists()  # swept; and its own removed at a normal exit
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("chosen, expected", [(None, "system"), ("mimalloc", "mimalloc")])
 def test_arrow_buffers_come_from_the_system_allocator_unless_the_operator_chose(chosen, expected):
     # pyarrow's mimalloc pool kept a backfill's freed batches under DuckDB's merge (issue #12's memory)

@@ -8,8 +8,10 @@ collides, within a tenant or across tenants.
 """
 
 import atexit
+import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import dlt
 from dagster import AssetExecutionContext, BackfillPolicy
@@ -24,11 +26,38 @@ from lms_assets.tenant.partitions import partitions_for
 from lms_assets.tenant.resources import WarehouseResource
 from lms_assets.tenant.tenant import Tenant
 
-# At import, because `@dlt_assets` needs a pipeline object to describe the assets and dlt creates
-# a working directory for any pipeline: a private temp dir per process, so code locations loading
-# at the same moment (two `dagster asset materialize`) do not race on a shared one.
-_DEFINITIONS_DIR = tempfile.mkdtemp(prefix="lms-assets-definitions-")
-atexit.register(shutil.rmtree, _DEFINITIONS_DIR, ignore_errors=True)
+_PREFIX = "lms-assets-definitions-"
+
+
+def _definitions_dir() -> str:
+    """A private temp dir for this process's describing pipelines, and the sweep of dead processes' ones.
+
+    At import, because `@dlt_assets` needs a pipeline object to describe the assets and dlt creates
+    a working directory for any pipeline: one per process, so code locations loading at the same
+    moment (two `dagster asset materialize`) do not race on a shared one. `atexit` removes it on a
+    normal exit, but not after SIGKILL or SIGTERM (a cancelled run's process, `dagster dev` stopped),
+    so the directory is named for its process and the next load removes those whose process is gone.
+    """
+    for stale in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*-*"):
+        pid = stale.name[len(_PREFIX):].partition("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    path = tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+_DEFINITIONS_DIR = _definitions_dir()
 
 
 def _described(tenant: Tenant):
