@@ -26,6 +26,19 @@ def test_full_load_equals_the_sandbox(lms_env, sandbox, tmp_path):
     assert len(data.activity_ms) == data.activities  # every generated activity is in the span
 
 
+def test_the_objects_frozen_for_a_window_read_are_handed_back(lms_env, sandbox):
+    """The read keeps the collector off older objects (heap.py) and unfreezes them after: nothing is kept."""
+    import gc
+
+    db = lms_env(sandbox)
+    during: list[int] = []
+    _load(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6), progress=lambda _: during.append(gc.get_freeze_count()),
+          progress_every_s=0)
+    assert during and during[0] > 1000  # (the last report, once the read is over, sees it handed back)
+    assert gc.get_freeze_count() == 0
+    assert ids(db, "activities") == sorted(expected_activities(sandbox.data, utc(2024, 1, 1), utc(2024, 1, 6)))
+
+
 def test_column_types_follow_the_api_schema(lms_env, sandbox):
     db = lms_env(sandbox)
     _load(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 2))

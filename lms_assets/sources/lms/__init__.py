@@ -18,6 +18,7 @@ from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
 from lms_assets.sources.lms.auth import make_auth, region_base_url
 from lms_assets.sources.lms.dedup import MERGE, IdLedger, declare_deduplicated, forget_deduplicated
+from lms_assets.sources.lms.heap import older_objects_frozen
 from lms_assets.sources.lms.helpers import (
     LmsConfigError,
     LmsResponseError,
@@ -303,26 +304,27 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
         ledger = IdLedger()
         forget_deduplicated("activities")
         reporter.begin()
-        for lo, hi, page in reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what):
-            try:  # the fast path: every date is an ISO-8601 string with its offset
-                dates = [datetime.fromisoformat(r["date"]) for r in page]
-                if any(d.tzinfo is None for d in dates):
-                    raise ValueError("naive")
-            except (KeyError, TypeError, ValueError):
-                where = describe_request(page.response)
-                dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
-            for record, instant in zip(page, dates, strict=True):
-                record["date"] = instant
-            if (lo, hi) != (lower, upper):  # a day of the window: its rows only (its bounds reach a second past it)
-                page = [r for r in page if lo <= r["date"] < hi]
-            reporter.page(len(page), max((r["date"] for r in page), default=None))
-            ledger.add(page)
-            batch.extend(page)
-            if len(batch) >= settings.ARROW_BATCH_ROWS:
+        with older_objects_frozen():  # the run's records are the collector's work, not the imports (heap.py)
+            for lo, hi, page in reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what):
+                try:  # the fast path: every date is an ISO-8601 string with its offset
+                    dates = [datetime.fromisoformat(r["date"]) for r in page]
+                    if any(d.tzinfo is None for d in dates):
+                        raise ValueError("naive")
+                except (KeyError, TypeError, ValueError):
+                    where = describe_request(page.response)
+                    dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
+                for record, instant in zip(page, dates, strict=True):
+                    record["date"] = instant
+                if (lo, hi) != (lower, upper):  # a day of the window: its rows only (its bounds reach a second past it)
+                    page = [r for r in page if lo <= r["date"] < hi]
+                reporter.page(len(page), max((r["date"] for r in page), default=None))
+                ledger.add(page)
+                batch.extend(page)
+                if len(batch) >= settings.ARROW_BATCH_ROWS:
+                    yield activities_table(batch)
+                    batch = []
+            if batch:
                 yield activities_table(batch)
-                batch = []
-        if batch:
-            yield activities_table(batch)
         reporter.finish()
         if ledger and ledger.all_distinct():  # (an empty window yields nothing: no table before its first row)
             yield declare_deduplicated(activities_table([]))
