@@ -31,11 +31,12 @@ def test_the_objects_frozen_for_a_window_read_are_handed_back(lms_env, sandbox):
     import gc
 
     db = lms_env(sandbox)
-    during: list[int] = []
-    _load(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6), progress=lambda _: during.append(gc.get_freeze_count()),
-          progress_every_s=0)
-    assert during and during[0] > 1000  # (the last report, once the read is over, sees it handed back)
-    assert gc.get_freeze_count() == 0
+    during: list[tuple[int, int]] = []
+    thresholds = gc.get_threshold()
+    _load(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6), progress_every_s=0,
+          progress=lambda _: during.append((gc.get_freeze_count(), gc.get_threshold()[0])))
+    assert during and during[0][0] > 1000 and during[0][1] == 20_000  # (the last report comes after the read)
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
     assert ids(db, "activities") == sorted(expected_activities(sandbox.data, utc(2024, 1, 1), utc(2024, 1, 6)))
 
 
