@@ -13,18 +13,26 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import dlt
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+from dlt.load.exceptions import LoadClientJobRetry
+
+from lms_assets.warehouse.memory import (
+    DEFAULT_DUCKDB_MEMORY_LIMIT,
+    READ_MEMORY_LIMIT,
+    exception_chain,
+    is_out_of_memory,
+    load_memory_limit,
+    set_env,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DATASET = "lms"
 DEFAULT_DUCKDB = PROJECT_ROOT / "data" / "warehouse.duckdb"
 DEFAULT_PIPELINES_DIR = PROJECT_ROOT / "data" / "dlt"
-# DuckDB's buffer pool defaults to 80% of RAM and set the peak of a backfill's merge (845 MiB at
-# 1M activities, measured in bench/); past this it spills to disk instead.
-DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
+T = TypeVar("T")
 SUPPORTED = ("duckdb", "postgres", "motherduck", "snowflake", "bigquery")
 
 
@@ -38,7 +46,7 @@ def _duckdb_path_from_dlt() -> Path:
 class Warehouse:
     destination: str = "duckdb"
     duckdb_path: Path = DEFAULT_DUCKDB
-    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_memory_limit: Optional[str] = None  # None: sized per load (`load_memory_limit`), 128MB for queries
     pipelines_dir: Path = DEFAULT_PIPELINES_DIR
     dataset: str = DATASET  # the warehouse schema: one per tenant
 
@@ -55,7 +63,7 @@ class Warehouse:
         return cls(
             destination=kind,
             duckdb_path=path if path.is_absolute() else Path.cwd() / path,
-            duckdb_memory_limit=duckdb_memory_limit or os.environ.get("LMS_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT),
+            duckdb_memory_limit=duckdb_memory_limit or os.environ.get("LMS_DUCKDB_MEMORY_LIMIT") or None,
             pipelines_dir=Path(workdir) if workdir else DEFAULT_PIPELINES_DIR,
             dataset=dataset,
         )
@@ -79,8 +87,43 @@ class Warehouse:
             return self.destination  # dlt resolves the credentials from its own config keys
         self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
         credentials = DuckDbCredentials(str(self.duckdb_path))
-        credentials.global_config = {"memory_limit": self.duckdb_memory_limit}
+        credentials.global_config = {"memory_limit": self.duckdb_memory_limit or DEFAULT_DUCKDB_MEMORY_LIMIT}
         return dlt.destinations.duckdb(credentials=credentials)
+
+    def load(self, pipeline: dlt.Pipeline, rows: int, on_retry: Optional[Callable[[str, BaseException], None]] = None) -> Any:
+        """Load the pipeline's normalized packages (`rows` rows in all) within a memory limit sized for them.
+
+        On DuckDB without LMS_DUCKDB_MEMORY_LIMIT the limit is `load_memory_limit(rows)`, and if the
+        load runs out of it, the same package is loaded again within the default: dlt leaves a
+        package whose job failed this way pending, with the merge rolled back, and resumes it.
+        What a merge needs does not follow the rows alone (DuckDB picks its join by estimates:
+        a re-merge of 387k rows into 2M needed 44MB, one of 817k 36MB), so the size is a first
+        guess and the default the fallback. dlt sets `credentials.global_config` on every
+        connection it opens (`SET GLOBAL`, on the one instance the write lock holds open),
+        reading the credentials this pipeline was built with.
+        """
+        limit = load_memory_limit(rows) if self.is_duckdb and not self.duckdb_memory_limit else None
+        self._memory_for(pipeline, limit)
+        if limit in (None, DEFAULT_DUCKDB_MEMORY_LIMIT):
+            return pipeline.load(workers=self.load_workers)
+        try:
+            # dlt retries a transiently failed job five times, a second apart, before it raises; within
+            # the same limit an out-of-memory job fails alike, so it raises at the first here
+            with set_env(LOAD__RAISE_ON_MAX_RETRIES="1"):
+                return pipeline.load(workers=self.load_workers)
+        except Exception as exc:  # noqa: BLE001 - a transient failure goes on as dlt would have retried it
+            if not any(isinstance(e, LoadClientJobRetry) for e in exception_chain(exc)):
+                raise
+            if is_out_of_memory(exc):
+                if on_retry:
+                    on_retry(limit, exc)
+                self._memory_for(pipeline, DEFAULT_DUCKDB_MEMORY_LIMIT)
+        return pipeline.load(workers=self.load_workers)
+
+    def _memory_for(self, pipeline: dlt.Pipeline, limit: Optional[str]) -> None:
+        """`limit` for the pipeline's next DuckDB connections, unless LMS_DUCKDB_MEMORY_LIMIT fixes it."""
+        if limit and self.is_duckdb and not self.duckdb_memory_limit:
+            pipeline.destination.config_params["credentials"].global_config["memory_limit"] = limit
 
     def pipeline(self, name: str, working_dir: Optional[Path] = None, **kwargs: Any) -> dlt.Pipeline:
         _writer_defaults()
@@ -118,14 +161,34 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
-    def sql_client(self) -> Iterator[Any]:
+    def sql_client(self, memory_limit: Optional[str] = None) -> Iterator[Any]:
         """dlt's SQL client on this warehouse's dataset, holding the DuckDB lock while open.
 
         DuckDB will not let a second process open the file, not even to read, while a load writes to it.
+        `memory_limit` replaces the default (128MB) unless LMS_DUCKDB_MEMORY_LIMIT is set.
         """
         with self.write_lock(), tempfile.TemporaryDirectory(prefix="lms-sql-") as workdir:
-            with self.pipeline("lms_sql", working_dir=Path(workdir)).sql_client() as client:
+            pipeline = self.pipeline("lms_sql", working_dir=Path(workdir))
+            self._memory_for(pipeline, memory_limit)
+            with pipeline.sql_client() as client:
                 yield client
+
+    def read(self, query: Callable[[Any], T]) -> T:
+        """`query(client)` within READ_MEMORY_LIMIT, and once more within the default if DuckDB runs out of it.
+
+        A check's hash aggregate over 2M activity ids filled all 128MB of the pool, which stays in
+        the run's process: the check step set a 30-day range run's peak (410 MiB against 337 for the
+        load). DuckDB spills such operators to disk, so most reads fit in 32MB; one that does not is
+        only read-only work to redo. `query` must not write.
+        """
+        try:
+            with self.sql_client(READ_MEMORY_LIMIT) as client:
+                return query(client)
+        except Exception as exc:  # noqa: BLE001 - only DuckDB's out-of-memory is retried
+            if not (self.is_duckdb and not self.duckdb_memory_limit and is_out_of_memory(exc)):
+                raise
+        with self.sql_client() as client:
+            return query(client)
 
 
 @contextlib.contextmanager

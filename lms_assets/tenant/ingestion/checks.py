@@ -155,12 +155,15 @@ def build_checks(tenant: Tenant) -> list:
         return [AssetCheckSpec(name, asset=tenant.key(t), description=d) for name, (t, d, _) in _CHECKS.items() if t in tables]
 
     def run_selected(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
-        with warehouse.sql_client(tenant.dataset) as client:
+        keys = sorted(context.selected_asset_check_keys, key=lambda k: k.name)
+
+        def evaluate(client) -> list:
             present = tables(client)
-            for key in sorted(context.selected_asset_check_keys, key=lambda k: k.name):
-                result = _CHECKS[key.name][2](tenant, client, present)
-                yield AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=result.passed,
-                                       severity=result.severity, metadata=result.metadata, description=result.description)
+            return [(key, _CHECKS[key.name][2](tenant, client, present)) for key in keys]
+
+        for key, result in warehouse.get(tenant.dataset).read(evaluate):
+            yield AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=result.passed,
+                                   severity=result.severity, metadata=result.metadata, description=result.description)
 
     @multi_asset_check(name=tenant.name("activities_checks"), specs=specs("activities"), can_subset=True)
     def activities_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> Iterator[AssetCheckResult]:
@@ -178,10 +181,11 @@ def build_checks(tenant: Tenant) -> list:
     )
     def activities_date_in_window(context: AssetCheckExecutionContext, warehouse: WarehouseResource) -> AssetCheckResult:
         loads = _latest_loads(context, tenant.key("activities"))  # scoped to this check's partitions, not the asset's latest run
-        outside = missing = rows = 0
-        with warehouse.sql_client(tenant.dataset) as client:
+
+        def count(client) -> tuple[int, int, int] | None:
             if "activities" not in tables(client):
-                return not_loaded("activities")
+                return None
+            outside = missing = rows = 0
             for (start, end), load_ids in loads.items():
                 inside = window_sql("date", datetime.fromisoformat(start), datetime.fromisoformat(end))
                 o, m, n = client.execute_sql(f"""
@@ -189,6 +193,12 @@ def build_checks(tenant: Tenant) -> list:
                            SUM(CASE WHEN date IS NULL THEN 1 ELSE 0 END), COUNT(*)
                     FROM {client.make_qualified_table_name("activities")} WHERE _dlt_load_id IN ({load_ids_sql(sorted(load_ids))})""")[0]
                 outside, missing, rows = outside + int(o or 0), missing + int(m or 0), rows + int(n or 0)
+            return outside, missing, rows
+
+        counted = warehouse.get(tenant.dataset).read(count)
+        if counted is None:
+            return not_loaded("activities")
+        outside, missing, rows = counted
         window = context.partition_time_window
         return AssetCheckResult(
             passed=not outside and not missing,

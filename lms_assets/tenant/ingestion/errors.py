@@ -15,25 +15,12 @@ from lms_assets.sources.lms.helpers import (
     for_section,
     quoted_message,
 )
-from lms_assets.warehouse.warehouse import DEFAULT_DUCKDB_MEMORY_LIMIT
-
-
-def _chain(exc: BaseException):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
-def _duckdb_out_of_memory(cause: BaseException) -> bool:
-    # DuckDB's own OutOfMemoryException, or dlt's wrapper of it (which keeps only its text)
-    return type(cause).__name__ == "OutOfMemoryException" or str(cause).startswith("Out of Memory Error")
+from lms_assets.warehouse.memory import exception_chain, is_out_of_memory
 
 
 def describe(exc: BaseException, section: str = "lms", dataset: str = "lms") -> tuple[str, bool] | None:
     """(message, permanent) for a failure we can explain; None to let the original stand."""
-    for cause in _chain(exc):
+    for cause in exception_chain(exc):
         if isinstance(cause, ConfigFieldMissingException):
             keys = ", ".join(f"sources.{section}.{f}" for f in cause.fields)
             envs = ", ".join(f"SOURCES__{section.upper()}__{f.upper()}" for f in cause.fields)
@@ -50,10 +37,10 @@ def describe(exc: BaseException, section: str = "lms", dataset: str = "lms") -> 
                 "hint in lms_assets/sources/lms/settings.py (or drop the column) and re-run.",
                 True,
             )
-        if _duckdb_out_of_memory(cause):
+        if is_out_of_memory(cause):
             return (
-                f"DuckDB ran out of the memory it is allowed (LMS_DUCKDB_MEMORY_LIMIT, default "
-                f"{DEFAULT_DUCKDB_MEMORY_LIMIT}) while loading; the slice being loaded was not "
+                "DuckDB ran out of the memory it is allowed (LMS_DUCKDB_MEMORY_LIMIT; unset, 128MB at most) "
+                "while loading; the slice being loaded was not "
                 "committed (days committed before it are kept). Raise LMS_DUCKDB_MEMORY_LIMIT (e.g. 512MB), "
                 "or commit fewer days at a time with LMS_COMMIT_EVERY_DAYS, and re-run.",
                 True,

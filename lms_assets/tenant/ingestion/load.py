@@ -120,7 +120,8 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
         if table in load.tables:
             load.rows_loaded[table] += rows
     with store.write_lock():
-        info = pipeline.load(workers=store.load_workers)
+        info = store.load(pipeline, sum((normalized.row_counts or {}).values()), on_retry=lambda limit, _: context.log.info(
+            f"DuckDB ran out of the {limit} sized for this slice's merge; loading it again within the default."))
         info.raise_on_failed_jobs()
         load_ids = list(info.loads_ids)
         load.load_ids.extend(load_ids)
