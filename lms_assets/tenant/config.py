@@ -82,6 +82,14 @@ def commit_every_days() -> int:
     return days
 
 
+def read_ahead_days() -> int:
+    """Days of the next slice read while a slice is committed: a third of a slice (7 days: 2), at least 1.
+
+    Bounded so a run killed at 80% of a 30-day range's pages has committed at least half of it (read_ahead.py).
+    """
+    return max(1, commit_every_days() // 3)
+
+
 def freshness_deadline_cron() -> str:
     """When yesterday's activities must be loaded (UTC): the freshness check's deadline."""
     from croniter import croniter

@@ -27,7 +27,8 @@ _COLUMNS = (
 @dataclass(frozen=True)
 class Committed:
     """One committed slice: `rows` in the warehouse for its window (all rows, for a dimension), and the
-    API's `totalResults` for the bounds asked when the API sent one (a window's bounds are a second wider)."""
+    API's `totalResults` for the bounds asked when the API sent one (a window's bounds are a second wider;
+    summed over the listings it was read in, when its first days were read ahead: read_ahead.py)."""
 
     resource: str
     window_start: Optional[datetime]

@@ -35,6 +35,7 @@ from lms_assets.sources.lms.helpers import (
 from lms_assets.sources.lms.listing import ListingReader
 from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
+from lms_assets.sources.lms.read_ahead import ReadAhead
 from lms_assets.sources.lms.shape import RecordShaper
 from lms_assets.sources.lms.throttle import Throttle
 
@@ -69,6 +70,7 @@ def lms_source(
     progress_every_s: float = 10.0,
     pii: Optional[PiiPolicy] = None,
     unlisted: Optional[dict[str, list[dict]]] = None,
+    read_ahead: Optional[ReadAhead] = None,
 ) -> Sequence[Any]:
     """Every LMS resource; a run picks its own with `with_resources`.
 
@@ -79,6 +81,7 @@ def lms_source(
     `pii` defaults to the policy in `sources.lms.pii` (see pii.py), checked here, before any request.
     `unlisted` makes the dimensions a re-sync: each replaces its table (dlt `replace`) with the complete
     listing plus the rows given for it that the listing no longer returns, marked deleted.
+    `read_ahead` (a range run's, with a window) starts reading the window's first days at once (read_ahead.py).
     """
     if region:
         base_url = region_base_url(region)
@@ -133,7 +136,7 @@ def lms_source(
                    stats=request_stats),
         _dimension(settings.USERS, settings.USERS_FIELDS, settings.USERS_COLUMNS, reader, pii, dims["users"],
                    stats=request_stats),
-        _activities(reader, start, end, timestamp_format, reporter),
+        _activities(reader, start, end, timestamp_format, reporter, read_ahead),
         audiences,
         _audience_members(audiences, reader, pii),
         assignments,
@@ -282,14 +285,21 @@ def carry_deleted(row: dict, columns: dict, pii: PiiPolicy, resource: str) -> di
 
 
 def _activities(reader: ListingReader, start: datetime, end: Optional[datetime], fmt: str,
-                reporter: ProgressReporter) -> Any:
+                reporter: ProgressReporter, read_ahead: Optional[ReadAhead] = None) -> Any:
     # The cursor must be compared as an instant (the API's `date` strings mix whole and
     # fractional seconds, which sort wrongly as text), and the API's whole-second bounds, of
     # undocumented inclusiveness, are asked a second wider on each side before dlt's
     # incremental trims the rows back to exactly [start, end). Pages are batched into Arrow
     # tables: dlt then writes them as files without its row-by-row normalize, the hot path of
     # a backfill (see bench/). A load whose ids were all distinct lets dlt's merge skip its
-    # deduplication (dedup.py).
+    # deduplication (dedup.py). A window's first days may have been read ahead (read_ahead.py):
+    # they are taken first, then the rest of the window is read.
+    def read(lower: datetime, upper: datetime, part: bool = False) -> Iterator[Any]:
+        return _activity_batches(reader, lower, upper, fmt, part)
+
+    if read_ahead is not None and end is not None:
+        read_ahead.start(start, end, lambda lo, hi: read(lo, hi, part=True))
+
     @dlt.resource(name="activities", primary_key="id", write_disposition=MERGE,
                   columns=settings.ACTIVITIES_COLUMNS, max_table_nesting=0)
     def activities(
@@ -300,36 +310,54 @@ def _activities(reader: ListingReader, start: datetime, end: Optional[datetime],
     ) -> Iterator[Any]:
         lower = cursor.start_value or start
         upper = cursor.end_value or datetime.now(timezone.utc)
-        batch: list[dict] = []
+        taken = read_ahead.take(lower, upper) if read_ahead is not None else None
+        parts = [read(lower, upper)] if taken is None else \
+            [taken[1]] + ([read(taken[0], upper, part=True)] if taken[0] < upper else [])
         ledger = IdLedger()
         forget_deduplicated("activities")
         reporter.begin()
-        with older_objects_frozen():  # the run's records are the collector's work, not the imports (heap.py)
-            for lo, hi, page in reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what):
-                try:  # the fast path: every date is an ISO-8601 string with its offset
-                    dates = [datetime.fromisoformat(r["date"]) for r in page]
-                    if any(d.tzinfo is None for d in dates):
-                        raise ValueError("naive")
-                except (KeyError, TypeError, ValueError):
-                    where = describe_request(page.response)
-                    dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
-                for record, instant in zip(page, dates, strict=True):
-                    record["date"] = instant
-                if (lo, hi) != (lower, upper):  # a day of the window: its rows only (its bounds reach a second past it)
-                    page = [r for r in page if lo <= r["date"] < hi]
-                reporter.page(len(page), max((r["date"] for r in page), default=None))
-                ledger.add(page)
-                batch.extend(page)
-                if len(batch) >= settings.ARROW_BATCH_ROWS:
-                    yield activities_table(batch)
-                    batch = []
-            if batch:
-                yield activities_table(batch)
+        for part in parts:
+            for item in part:
+                if isinstance(item, IdLedger):
+                    ledger.update(item)
+                elif isinstance(item, tuple):
+                    reporter.page(*item)
+                else:
+                    yield item
         reporter.finish()
         if ledger and ledger.all_distinct():  # (an empty window yields nothing: no table before its first row)
             yield declare_deduplicated(activities_table([]))
 
     return activities
+
+
+def _activity_batches(reader: ListingReader, lower: datetime, upper: datetime, fmt: str, part: bool) -> Iterator[Any]:
+    """The activities of `[lower, upper)` as Arrow tables, with (rows, latest date) for each page and, last,
+    the ids they held. `part`: a part of the window dlt's incremental trims, whose rows it keeps inside itself."""
+    batch: list[dict] = []
+    ledger = IdLedger()
+    with older_objects_frozen():  # the run's records are the collector's work, not the imports (heap.py)
+        for lo, hi, page in reader.read_window(settings.ACTIVITIES, lower, upper, window_params(fmt), window_what):
+            try:  # the fast path: every date is an ISO-8601 string with its offset
+                dates = [datetime.fromisoformat(r["date"]) for r in page]
+                if any(d.tzinfo is None for d in dates):
+                    raise ValueError("naive")
+            except (KeyError, TypeError, ValueError):
+                where = describe_request(page.response)
+                dates = [parse_instant(r.get("date"), r.get("id"), where) for r in page]
+            for record, instant in zip(page, dates, strict=True):
+                record["date"] = instant
+            if part or (lo, hi) != (lower, upper):  # a day or part of the window: its rows only (its bounds reach a second past it)
+                page = [r for r in page if lo <= r["date"] < hi]
+            yield len(page), max((r["date"] for r in page), default=None)
+            ledger.add(page)
+            batch.extend(page)
+            if len(batch) >= settings.ARROW_BATCH_ROWS:
+                yield activities_table(batch)
+                batch = []
+        if batch:
+            yield activities_table(batch)
+    yield ledger
 
 
 def window_params(fmt: str):

@@ -18,7 +18,8 @@ from dagster import AssetExecutionContext
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from lms_assets.sources.lms import RequestStats
-from lms_assets.tenant.config import commit_every_days, progress_every_s
+from lms_assets.sources.lms.read_ahead import ReadAhead
+from lms_assets.tenant.config import commit_every_days, progress_every_s, read_ahead_days
 from lms_assets.tenant.ingestion.errors import as_failure
 from lms_assets.tenant.ingestion.slices import DAY, days_of, slices
 from lms_assets.tenant.keys import SOFT_DELETED, WINDOWED
@@ -78,6 +79,7 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, tenan
     load = Load(tables, RequestStats(), window, tenant=tenant)
     store = warehouse.get(tenant.dataset)
     run = context.run
+    ahead: Optional[ReadAhead] = None
     with store.run_dir(pipeline_name) as workdir:
         try:
             pipeline = store.pipeline(pipeline_name, working_dir=workdir)
@@ -95,26 +97,48 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, tenan
             if window and load.skipped:
                 context.log.info(f"Retry: {len(days_of(window.start, window.end)) - sum(len(days_of(a, b)) for a, b in todo)} "
                                  f"day(s) committed by the runs before it are kept, {len(todo)} slice(s) to load.")
+            # Once a slice is extracted, the next one's first days are read while it is committed (read_ahead.py).
+            ahead = ReadAhead(read_ahead_days()) if window and "activities" in load.tables else None
+            source = _source(context, load, todo[0])
+            marks = _api_totals(load)
             for number, part in enumerate(todo, start=1):
-                per_day = _load_slice(context, store, pipeline, load, part, soft_deletes)
+                pipeline.extract(source)
+                now = _api_totals(load)
+                api = {t: None if a is None or marks[t] is None else a - marks[t] for t, a in now.items()}
+                marks = now
+                source = _source(context, load, todo[number], ahead) if number < len(todo) else None
+                per_day = _load_slice(context, store, pipeline, load, part, soft_deletes, api)
                 if part and on_commit and number < len(todo):
                     on_commit(load, part[0], part[1], per_day)
             with store.write_lock(), pipeline.sql_client() as client:
                 _describe_tables(client, pipeline, load)
         except Exception as exc:  # noqa: BLE001 - translated into one sentence for the UI, then re-raised
             raise as_failure(exc, tenant) from exc
+        finally:
+            if ahead is not None:
+                ahead.close()
     return load
 
 
-def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, part: Optional[tuple[datetime, datetime]],
-                soft_deletes: bool) -> dict[datetime, int]:
-    """Extract and normalize one slice without the lock; load, log and count it under the lock."""
-    before = {t: load.stats.api_total(t) for t in load.tables}
-    source = load.tenant.source(
+def _source(context: AssetExecutionContext, load: Load, part: Optional[tuple[datetime, datetime]],
+            ahead: Optional[ReadAhead] = None):
+    """The source of one slice, its tables only; with `ahead`, its window's first days begin reading now."""
+    return load.tenant.source(
         request_stats=load.stats, progress=lambda p: context.log.info(p.message()), progress_every_s=progress_every_s(),
-        unlisted=load.unlisted, **({"window_start": part[0], "window_end": part[1]} if part else {}),
+        unlisted=load.unlisted, **({"window_start": part[0], "window_end": part[1], "read_ahead": ahead} if part else {}),
     ).with_resources(*load.tables)
-    pipeline.extract(source)
+
+
+def _api_totals(load: Load) -> dict[str, Optional[int]]:
+    return {t: load.stats.api_total(t) for t in load.tables}
+
+
+def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, part: Optional[tuple[datetime, datetime]],
+                soft_deletes: bool, api: dict[str, Optional[int]]) -> dict[datetime, int]:
+    """Normalize the slice extracted without the lock; load, log and count it under the lock.
+
+    `api`: what the API announced for each table's reads of this slice (read ahead of the next one is not in it).
+    """
     normalized = pipeline.normalize()
     for table, rows in (normalized.row_counts or {}).items():
         if table in load.tables:
@@ -136,10 +160,8 @@ def _load_slice(context: AssetExecutionContext, store, pipeline, load: Load, par
                     rows = sum(per_day.values())
                 else:
                     rows = load.rows_loaded[table]
-                after = load.stats.api_total(table)
                 entry = load_log.Committed(
-                    table, part[0] if part else None, part[1] if part else None, rows,
-                    None if after is None or before[table] is None else after - before[table],
+                    table, part[0] if part else None, part[1] if part else None, rows, api[table],
                     load_ids[-1] if load_ids else None, context.run.run_id, context.run.root_run_id or context.run.run_id)
                 load_log.record(client, entry)
                 load.committed.append(entry)
