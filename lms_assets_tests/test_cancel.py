@@ -27,6 +27,8 @@ def _wait(url: str, run_id: str, timeout: float = 300) -> str:
 def test_a_cancelled_range_run_stops_within_seconds_and_leaves_whole_days(lms_env, make_sandbox, tmp_path, dagster_home,
                                                                             monkeypatch):
     monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")
+    # 10 requests a second: the ~60 pages left when it is cancelled take seconds, so the run cannot win the race
+    monkeypatch.setenv("SOURCES__LMS__REQUESTS_PER_SECOND", "10")
     sb = make_sandbox(SandboxOptions(latency_ms=20), profile="realistic", activities=20_000, days=10)
     db = lms_env(sb)
     pipelines = tmp_path / "dlt"

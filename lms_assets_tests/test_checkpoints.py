@@ -60,6 +60,31 @@ def test_a_range_run_commits_whole_days_slice_by_slice_and_logs_each(lms_env, ma
     assert set(instance.get_materialized_partitions(ACTIVITIES)) == set(DAYS)
 
 
+@pytest.mark.slow  # a Dagster run of three slices
+@pytest.mark.parametrize("totals", [True, False], ids=["totals", "no-totals"])
+def test_the_next_slices_first_days_are_read_while_a_slice_is_committed(lms_env, make_sandbox, instance, monkeypatch,
+                                                                         totals):
+    """Issue #21: the API is not left idle while a slice is normalized and loaded, and no more than the next
+    slice's first days (a third of a slice, at least one) are read before that slice is committed."""
+    monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")  # slices [1, 3), [3, 5), [5, 6): one day read ahead
+    sb = make_sandbox(SandboxOptions(latency_ms=5, totals=totals), profile="realistic")
+    db = lms_env(sb)
+    assert materialize(instance, "activities", first="2024-01-01", last="2024-01-05").success
+
+    committed = {start: at for start, at in query(
+        db, "SELECT window_start, committed_at FROM lms._lms_windows WHERE resource = 'activities'")}
+    served = list(zip(sb.stats.windows, sb.stats.windows_at, strict=True))
+    for before, after in ((utc(2024, 1, 1), utc(2024, 1, 3)), (utc(2024, 1, 3), utc(2024, 1, 5))):
+        ahead = [at for (lo, hi), at in served if _ms(after) - 1000 <= lo and hi <= _ms(after) + 86_400_000 + 1000]
+        beyond = [at for (lo, hi), at in served if hi > _ms(after) + 86_400_000 + 1000]
+        assert ahead and min(ahead) < committed[before].timestamp(), f"nothing of {after.date()} read while {before.date()} was committed"
+        assert all(at > committed[before].timestamp() for at in beyond), f"read past the first day of {after.date()} before {before.date()} was committed"
+    # whole days, each once
+    assert _per_day(db) == _expected_per_day(sb.data)
+    assert dict(query(db, "SELECT id, epoch_ms(date) FROM lms.activities")) == expected_activities(
+        sb.data, utc(2024, 1, 1), utc(2024, 1, 6))
+
+
 @pytest.mark.slow  # three Dagster runs
 def test_a_failed_range_run_keeps_committed_days_and_its_retry_reads_only_the_rest(lms_env, make_sandbox, instance, monkeypatch):
     monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")

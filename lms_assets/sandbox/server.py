@@ -99,6 +99,7 @@ class SandboxStats:
     max_in_flight: int = 0
     arrivals: list = field(default_factory=list)  # monotonic arrival time of every API request
     windows: list = field(default_factory=list)  # (timestampFrom, timestampTo) in epoch ms of every activities page served
+    windows_at: list = field(default_factory=list)  # when each of `windows` was served (epoch seconds)
     tokens_issued: int = 0
     queries: list = field(default_factory=list)  # (path, query) of every listing request answered 200
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -119,6 +120,7 @@ class SandboxStats:
     def served_window(self, bounds: tuple) -> None:
         with self.lock:
             self.windows.append(bounds)
+            self.windows_at.append(time.time())
 
     def left(self) -> None:
         with self.lock:
@@ -154,6 +156,7 @@ class SandboxStats:
             self.max_in_flight = 0
             self.arrivals.clear()
             self.windows.clear()
+            self.windows_at.clear()
             self.queries.clear()
             self.tokens_issued = 0
 
