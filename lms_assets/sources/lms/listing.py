@@ -225,7 +225,7 @@ class ListingReader:
         the page count is unknown, so a window whose first page is full is read instead in sub-windows,
         `max_concurrency` at a time, each a listing of its own ending on one empty page (the first page
         of the whole window is discarded: one request), its pages handed on as they arrive. The
-        sub-windows are its UTC days. A window of at most half as many days as `max_concurrency` reads a
+        sub-windows are its UTC days. A window of fewer days than `max_concurrency` reads a
         day whose own first page is full (discarded too) as parts of whole hours, enough to keep
         `max_concurrency` in flight, and a window within one day its parts at once: otherwise the daily
         run of a busy tenant would be read one page after another. The caller keeps each sub-window's rows inside it: the
@@ -244,8 +244,9 @@ class ListingReader:
             yield from ((start, end, page) for page in whole)
             return
         whole.close()
-        # at most half as many days as requests to keep in flight: a heavy day is read as parts that fill them
-        parts = -(-self.max_concurrency // len(days)) if 1 < len(days) <= self.max_concurrency // 2 else 1
+        # fewer days than requests to keep in flight: a heavy day is read as parts that fill them (a range run's
+        # 7-day slice read as 2 days ahead and 5 after, issue #21: 5 whole days kept 5 of 8 in flight)
+        parts = -(-self.max_concurrency // len(days)) if 1 < len(days) < self.max_concurrency else 1
         yield from self._sub_windows(listing, windows, params_of, what_of, parts)
 
     def _sub_windows(self, listing: Listing, windows: list[tuple[datetime, datetime]],
