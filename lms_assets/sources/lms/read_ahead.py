@@ -21,17 +21,24 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator, Optional
 
+import pyarrow as pa
+
 _END = object()
 
 
 class ReadAhead:
-    """One run's read-ahead: at most one window in flight, taken by the extraction that asks for it."""
+    """One run's read-ahead: at most one window in flight, taken by the extraction that asks for it.
 
-    def __init__(self, days: int) -> None:
-        self.days = max(1, int(days))
+    At most `tables` Arrow tables wait (each up to `ARROW_BATCH_ROWS` rows); the reading then pauses until
+    the extraction takes them, so a large tenant's days do not sit in memory beside the load's merge.
+    """
+
+    def __init__(self, days: int, tables: int = 2) -> None:
+        self.days, self.tables = max(1, int(days)), max(1, int(tables))
         self._window: Optional[tuple[datetime, datetime]] = None
         self._items: queue.Queue = queue.Queue()
         self._stop = threading.Event()
+        self._room = threading.Semaphore(self.tables)
 
     def part(self, start: datetime, end: datetime) -> tuple[datetime, datetime]:
         """The first `days` whole days of `[start, end)`: what is read ahead of it."""
@@ -41,13 +48,17 @@ class ReadAhead:
         """Begin `read(part)` for the first days of `[start, end)` on a thread; what it yields waits in a queue."""
         self.close()
         self._window, self._items, self._stop = (start, end), queue.Queue(), threading.Event()
-        items, stop, part = self._items, self._stop, self.part(start, end)
+        self._room = threading.Semaphore(self.tables)
+        items, stop, room, part = self._items, self._stop, self._room, self.part(start, end)
 
         def run() -> None:
             reading = None
             try:
                 reading = read(*part)
                 for item in reading:
+                    while isinstance(item, pa.Table) and not room.acquire(timeout=0.1):
+                        if stop.is_set():
+                            return
                     if stop.is_set():  # given up: the run failed or asked for another window
                         return
                     items.put(item)
@@ -69,12 +80,14 @@ class ReadAhead:
             self.close()
             return None
         self._window = None
-        items = self._items
+        items, room = self._items, self._room
 
         def drain() -> Iterator[Any]:
             while (item := items.get()) is not _END:
                 if isinstance(item, BaseException):
                     raise item
+                if isinstance(item, pa.Table):
+                    room.release()
                 yield item
 
         return self.part(start, end)[1], drain()
