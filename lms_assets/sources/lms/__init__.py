@@ -352,11 +352,12 @@ def _activity_batches(reader: ListingReader, lower: datetime, upper: datetime, f
             yield len(page), max((r["date"] for r in page), default=None)
             ledger.add(page)
             batch.extend(page)
-            if len(batch) >= settings.ARROW_BATCH_ROWS:
-                yield activities_table(batch)
-                batch = []
+            if len(batch) >= settings.ARROW_BATCH_ROWS:  # the records let go before the table waits to be taken
+                table, batch = activities_table(batch), []
+                yield table
         if batch:
-            yield activities_table(batch)
+            table, batch = activities_table(batch), []
+            yield table
     yield ledger
 
 

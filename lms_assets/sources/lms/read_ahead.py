@@ -33,7 +33,7 @@ class ReadAhead:
     the extraction takes them, so a large tenant's days do not sit in memory beside the load's merge.
     """
 
-    def __init__(self, days: int, tables: int = 2) -> None:
+    def __init__(self, days: int, tables: int = 1) -> None:
         self.days, self.tables = max(1, int(days)), max(1, int(tables))
         self._window: Optional[tuple[datetime, datetime]] = None
         self._items: queue.Queue = queue.Queue()
