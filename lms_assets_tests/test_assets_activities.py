@@ -41,9 +41,10 @@ def test_a_range_run_equals_its_one_day_runs(lms_env, make_sandbox, instance, tm
     result = materialize(instance, "activities", first="2024-01-01", last="2024-01-05")
     assert result.success
     # one pass over the API for the range: the seed's answers name no `totalPages`, so after one page of
-    # the whole range each UTC day is read once (asked a second wider on each side), ending on an empty page
-    days = [(utc(2024, 1, d), utc(2024, 1, d + 1)) for d in range(1, 6)]
-    assert sb.stats.snapshot()["by_path"] == {"/v1/activities 200": 1 + pages_of_parts(sb.data, days)}
+    # the whole range each UTC day is read once (asked a second wider on each side): five days, fewer than
+    # the eight requests kept in flight, so each (its first page full, discarded) as two halves, each ending on an empty page
+    halves = [(utc(2024, 1, d, h), utc(2024, 1, d, h) + timedelta(hours=12)) for d in range(1, 6) for h in (0, 12)]
+    assert sb.stats.snapshot()["by_path"] == {"/v1/activities 200": 1 + 5 + pages_of_parts(sb.data, halves)}
     days_db = tmp_path / "days.duckdb"
     monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(days_db))
     for day in range(1, 6):

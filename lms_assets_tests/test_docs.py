@@ -14,7 +14,7 @@ from lms_assets.sources.lms import lms_source
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text()
 # arguments of the source that the assets pass in code, not configuration
-NOT_CONFIG = {"window_start", "window_end", "request_stats", "progress", "progress_every_s", "unlisted"}
+NOT_CONFIG = {"window_start", "window_end", "request_stats", "progress", "progress_every_s", "unlisted", "read_ahead"}
 
 
 def _source_keys() -> list[str]:

@@ -283,11 +283,15 @@ class ListingReader:
                 for page in read:
                     if splittable and len(page) >= per_page:
                         read.close()  # a heavy day: its parts instead, this first page discarded
+                        cut = utc_parts(lo, hi, parts)
+                        # counted before any part can start: a part's _DONE arriving before its day's _SPLIT
+                        # would let the reader stop short and lose the rest of the window
+                        if not put((i, (_SPLIT, len(cut)))):
+                            return
                         with lock:
                             first = len(windows)
-                            windows.extend(utc_parts(lo, hi, parts))
+                            windows.extend(cut)
                             futures.extend(pool.submit(read_window, j, False) for j in range(first, len(windows)))
-                        put((i, (_SPLIT, len(windows) - first)))
                         return
                     splittable = False
                     if not put((i, page)):
