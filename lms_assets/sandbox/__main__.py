@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--outage-after", help="activity windows reaching past this ISO instant answer 503 (an outage mid-backfill)")
     p.add_argument("--fail-path", action="append", default=[], help="a path that always answers 503")
     p.add_argument("--page-cache-mib", type=int, default=512, help="encoded pages kept for repeated requests")
+    p.add_argument("--json-style", choices=("compact", "spaced"), default="compact",
+                   help="list answers written compact, or spaced and ASCII-escaped as Python's json.dumps writes them")
     p.add_argument("--break-mode", choices=BREAK_MODES, help="serve a bad answer on --break-page")
     p.add_argument("--break-page", type=int, default=2)
     p.add_argument("--break-path", help="only this listing breaks (default: every listing)")
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         retry_after=tuple(int(x) for x in args.retry_after.split(",") if x),
         latency_ms=args.latency_ms, arrival_jitter_ms=args.arrival_jitter_ms, totals=not args.no_totals, fail_paths=tuple(args.fail_path),
         seed=args.seed, break_mode=args.break_mode, break_page=args.break_page, break_path=args.break_path,
-        page_cache_mib=args.page_cache_mib, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
+        page_cache_mib=args.page_cache_mib, json_style=args.json_style, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
         drift=args.drift, vanish=args.vanish, rate_limit=args.rate_limit, outage_after=args.outage_after,
         tenant_id=args.tenant_id, client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
         token_requests=args.token_requests, token_grants=args.token_grants,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hmac
+import json
 import random
 import re
 import secrets
@@ -53,6 +54,9 @@ class SandboxOptions:
     hidden_ids: frozenset[str] = frozenset()
     # Encoded pages kept for repeated requests (benchmark repeats), least recently used out.
     page_cache_mib: int = 512
+    # How list answers are written: "compact" (no spaces, UTF-8) or "spaced" as Python's json.dumps
+    # writes JSON (`", "` and `": "` between tokens, non-ASCII escaped as \uXXXX): the same values either way.
+    json_style: str = "compact"
     # The API documents timestampFrom/timestampTo as "after"/"before": serve either reading.
     bounds: str = "inclusive"
     # Refuse bounds not written as the documented `YYYY-MM-DD hh:mm:ss` (HTTP 400).
@@ -352,7 +356,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = _broken(mode, body)
         if array and not (broken and mode == "array-to-envelope") and isinstance(body, dict) and "results" in body:
             body = body["results"]  # a bare array: no envelope, no totals
-        encoded = orjson.dumps(body)
+        encoded = json.dumps(body).encode() if srv.options.json_style == "spaced" else orjson.dumps(body)
         if not uncached:
             srv.cache_page(cache_key, encoded)
         srv.stats.count(path, 200)

@@ -102,6 +102,12 @@ class Warehouse:
         connection it opens (`SET GLOBAL`, on the one instance the write lock holds open),
         reading the credentials this pipeline was built with.
         """
+        # One database instance for the load's connections (see _database_held_open), under the write
+        # lock or not: scripts and the bench load without it.
+        with _database_held_open(self.duckdb_path) if self.is_duckdb else contextlib.nullcontext():
+            return self._load(pipeline, rows, on_retry)
+
+    def _load(self, pipeline: dlt.Pipeline, rows: int, on_retry: Optional[Callable[[str, BaseException], None]]) -> Any:
         limit = load_memory_limit(rows) if self.is_duckdb and not self.duckdb_memory_limit else None
         self._memory_for(pipeline, limit)
         if limit in (None, DEFAULT_DUCKDB_MEMORY_LIMIT):

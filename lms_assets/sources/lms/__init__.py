@@ -15,6 +15,7 @@ import orjson
 from dlt.sources.helpers.rest_client import RESTClient
 
 from lms_assets.sources.lms import settings
+from lms_assets.sources.lms.activity_records import ActivityPageDecoder
 from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
 from lms_assets.sources.lms.auth import make_auth, region_base_url
 from lms_assets.sources.lms.dedup import MERGE, IdLedger, declare_deduplicated, forget_deduplicated
@@ -124,7 +125,8 @@ def lms_source(
     renew = [credentials.renew_on_401] if hasattr(credentials, "renew_on_401") else []
     hooks = ([request_stats] if request_stats is not None else []) + renew + [check_response, _raise_for_status]
     client = RESTClient(base_url=base_url, auth=credentials, session=session)
-    reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats, int(max_concurrency))
+    reader = ListingReader(client, hooks, int(per_page), int(max_listing_reads), request_stats, int(max_concurrency),
+                           decoders={settings.ACTIVITIES.name: ActivityPageDecoder()})
     reporter = ProgressReporter(progress, start, end or datetime.now(timezone.utc), progress_every_s)
     dims = {name: None if unlisted is None else unlisted.get(name, []) for name in ("content", "users")}
     audiences = _dimension(settings.AUDIENCES, settings.AUDIENCE_FIELDS, settings.AUDIENCE_COLUMNS, reader, pii,
@@ -351,6 +353,9 @@ def _activity_batches(reader: ListingReader, lower: datetime, upper: datetime, f
                 page = [r for r in page if lo <= r["date"] < hi]
             yield len(page), max((r["date"] for r in page), default=None)
             ledger.add(page)
+            if batch and page and type(page[0]) is not type(batch[0]):  # a table holds records of one type
+                table, batch = activities_table(batch), []
+                yield table
             batch.extend(page)
             if len(batch) >= settings.ARROW_BATCH_ROWS:  # the records let go before the table waits to be taken
                 table, batch = activities_table(batch), []

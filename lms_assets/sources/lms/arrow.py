@@ -8,10 +8,12 @@ also turn `data` (keys vary by activity type) into a struct instead of a JSON co
 from __future__ import annotations
 
 import logging
+from operator import attrgetter
 
 import orjson
 import pyarrow as pa
 
+from lms_assets.sources.lms.activity_records import ActivityRecord, raw_json
 from lms_assets.sources.lms.helpers import LmsResponseError
 from lms_assets.sources.lms.settings import ACTIVITIES_FIELDS, column_name
 
@@ -70,8 +72,12 @@ def _extra(values: list) -> pa.Array:
     return pa.array(values)
 
 
-def activities_table(records: list[dict]) -> pa.Table:
-    """`date` must already be an aware datetime; fields the API adds later become columns too."""
+def activities_table(records: list) -> pa.Table:
+    """`date` must already be an aware datetime; fields the API adds later become columns too.
+
+    `records` are dicts, or records of one type decoded by activity_records.py: the same columns either way."""
+    if records and isinstance(records[0], ActivityRecord):
+        return _decoded_table(records)
     columns: dict[str, pa.Array] = {
         name: _text(field, [r.get(field) for r in records], records) for field, name in _TEXT.items()
     }
@@ -81,4 +87,21 @@ def activities_table(records: list[dict]) -> pa.Table:
     extra = set().union(*(r.keys() for r in records)) - ACTIVITIES_FIELDS.keys()
     for field in sorted(extra):
         columns[column_name(field)] = _extra([r.get(field) for r in records])
+    return pa.table(columns)
+
+
+def _decoded_table(records: list) -> pa.Table:
+    cls = type(records[0])
+
+    def values(field: str) -> list:
+        return list(map(attrgetter(cls.ATTRS[field]), records))
+
+    columns: dict[str, pa.Array] = {name: pa.array(values(field), pa.string()) for field, name in _TEXT.items()}
+    columns["date"] = pa.array(values("date"), pa.timestamp("us", tz="UTC"))
+    for field, name in _JSON.items():
+        columns[name] = pa.array([raw_json(v) for v in values(field)], pa.binary()).cast(pa.string())
+    for field in sorted(cls.EXTRAS):
+        raws = values(field)
+        if any(raws):  # carried by a record of the batch, if only as null: a column, as for dicts
+            columns[column_name(field)] = _extra([orjson.loads(bytes(v)) if v else None for v in raws])
     return pa.table(columns)

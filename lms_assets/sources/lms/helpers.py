@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -186,12 +186,14 @@ def _refused(response: Response) -> LmsRefusedError:
         f"The LMS API refused {describe_request(response)} with HTTP {status}{quoted_message(response)}: {fix}.")
 
 
-def check_response(response: Response, *args: Any, **kwargs: Any) -> Response:
+def check_response(response: Response, *args: Any, decode: Optional[Callable[[bytes], Any]] = None,
+                   **kwargs: Any) -> Response:
     """Fail at once on refused credentials, a refused request, and a 200 that is not JSON.
 
     Runs as a requests hook, so it sees every attempt: retryable statuses pass through to
     dlt's retry. The parsed body is kept on the response so dlt does not parse it twice; whether it
     is a page of records is the listing reader's to judge (it knows the listing's shape and key).
+    `decode` parses the body in orjson's place (raising orjson's error for what is not JSON).
     """
     status = response.status_code
     if status in (401, 403):
@@ -202,7 +204,7 @@ def check_response(response: Response, *args: Any, **kwargs: Any) -> Response:
     if status != 200:
         return response
     try:
-        body = orjson.loads(response.content)
+        body = (decode or orjson.loads)(response.content)
     except orjson.JSONDecodeError:
         snippet = response.content[:80].decode("utf-8", "replace")
         raise LmsResponseError(

@@ -10,6 +10,7 @@ discarded read already yielded is overwritten, never duplicated.
 
 from __future__ import annotations
 
+import functools
 import logging
 import queue
 import threading
@@ -26,7 +27,7 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator, Sing
 from requests import Response
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import LmsResponseError, RequestStats, describe_request, records_in
+from lms_assets.sources.lms.helpers import LmsResponseError, RequestStats, check_response, describe_request, records_in
 from lms_assets.sources.lms.settings import Listing
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def page_records(page: PageData, listing: Listing, shape: Optional[str]) -> tupl
 
 def _refuse_keyless(response: Response, listing: Listing, records: list) -> None:
     for record in records:
-        if not isinstance(record, dict) or any(record.get(k) in (None, "") for k in listing.key):
+        if not hasattr(record, "get") or any(record.get(k) in (None, "") for k in listing.key):
             name = " and ".join(repr(k) for k in listing.key)
             article = "an " if len(listing.key) == 1 and name[1] in "aeiou" else "a " if len(listing.key) == 1 else ""
             raise LmsResponseError(
@@ -180,28 +181,34 @@ class ListingReader:
     """
 
     def __init__(self, client: RESTClient, hooks: list, per_page: int, max_reads: int,
-                 stats: Optional[RequestStats] = None, max_concurrency: int = 1):
+                 stats: Optional[RequestStats] = None, max_concurrency: int = 1,
+                 decoders: Optional[dict[str, Callable[[bytes], Any]]] = None):
+        """`decoders`: a body parser for a listing's pages (by listing name) in place of orjson (activity_records.py)."""
         self.client, self.hooks, self.per_page, self.max_reads, self.stats = client, hooks, per_page, max_reads, stats
         self.max_concurrency = max(1, int(max_concurrency))
+        self.decoders = decoders or {}
+        self._hooks_of = {name: [functools.partial(check_response, decode=decode) if h is check_response else h
+                                 for h in hooks] for name, decode in self.decoders.items()}
 
-    def _page(self, path: str, query: dict, page: int) -> PageData:
+    def _page(self, path: str, query: dict, page: int, hooks: Optional[list] = None) -> PageData:
         pages = self.client.paginate(path, params={**query, settings.PAGE_PARAM: page}, paginator=SinglePagePaginator(),
-                                     hooks={"response": self.hooks}, data_selector=WHOLE_BODY)
+                                     hooks={"response": hooks or self.hooks}, data_selector=WHOLE_BODY)
         return next(iter(pages))
 
-    def _pages(self, path: str, query: dict) -> Iterator[PageData]:
-        first = self._page(path, query, 1)
+    def _pages(self, path: str, query: dict, hooks: Optional[list] = None) -> Iterator[PageData]:
+        hooks = hooks or self.hooks
+        first = self._page(path, query, 1, hooks)
         yield first
         total_pages = _int(pagination(first.response).get("totalPages"))
         if total_pages is None:  # no totals: on to the first empty page, one page after another
             found = records_in(first.response.json())
             if found and found[1]:
                 yield from self.client.paginate(path, params=query, paginator=TotalPagesPaginator(first_page=2),
-                                                hooks={"response": self.hooks}, data_selector=WHOLE_BODY)
+                                                hooks={"response": hooks}, data_selector=WHOLE_BODY)
             return
         if self.max_concurrency == 1 or total_pages <= 2:
             for page in range(2, total_pages + 1):
-                yield self._page(path, query, page)
+                yield self._page(path, query, page, hooks)
             return
         pending: deque[Future] = deque()
         with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-page") as pool:
@@ -209,7 +216,7 @@ class ListingReader:
                 page = 2
                 while page <= total_pages or pending:
                     while page <= total_pages and len(pending) < self.max_concurrency:
-                        pending.append(pool.submit(self._page, path, query, page))
+                        pending.append(pool.submit(self._page, path, query, page, hooks))
                         page += 1
                     yield pending.popleft().result()
             finally:  # a read abandoned (moved listing, failure): nothing more is asked
@@ -257,7 +264,7 @@ class ListingReader:
         # are held, whatever the window's size. (Taken in order, a day's thread would wait on its full queue
         # until every day before it was done: measured, 41 requests/s at 8 in flight and 40 ms, as one at a time.)
         # With `parts` > 1, a day whose first page is full hands back that many parts of it instead of its pages.
-        one_at_a_time = ListingReader(self.client, self.hooks, self.per_page, self.max_reads, self.stats, 1)
+        one_at_a_time = ListingReader(self.client, self.hooks, self.per_page, self.max_reads, self.stats, 1, self.decoders)
         per_page = min(self.per_page, listing.max_per_page)
         windows = list(windows)
         stop = threading.Event()
@@ -363,7 +370,7 @@ class ListingReader:
         for attempt in range(1, self.max_reads + 1):
             check = _Consistency()
             problem, shape = None, None
-            for page in self._pages(path, query):
+            for page in self._pages(path, query, self._hooks_of.get(listing.name)):
                 shape, records, keys = page_records(page, listing, shape)
                 problem = check.see(page.response, keys)
                 if problem:
