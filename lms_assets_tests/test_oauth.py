@@ -74,8 +74,12 @@ def test_a_401_to_a_token_renews_it_once_and_the_load_is_exact(oauth_env, make_s
     stats = RequestStats()
     _load(request_stats=stats, max_concurrency=4)
     served = sb.stats.snapshot()
-    assert served["tokens_issued"] >= 2
-    assert 1 <= served["by_status"]["401"] <= 4 * (served["tokens_issued"] - 1)  # at most one per thread per token
+    api = sum(n for key, n in served["by_path"].items() if key.endswith(" 200") and not key.startswith("/oauth2/"))
+    # renewed once per refused token, not once per refused request: each token serves 30 requests
+    assert served["tokens_issued"] == -(-api // 30) >= 2
+    # a request's throttle slot frees when its answer arrives, before the hook renews the token: each of the
+    # 4 slots may carry one more request on the refused token meanwhile
+    assert 1 <= served["by_status"]["401"] <= 2 * 4 * (served["tokens_issued"] - 1)
     assert set(ids(db, "activities")) == set(expected_activities(sb.data, utc(2024, 1, 1), utc(2024, 1, 6)))
     assert row_count(db, "users") == sb.data.users
 
