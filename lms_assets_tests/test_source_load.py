@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from lms_assets.sources.lms import lms_source
@@ -37,6 +41,24 @@ def test_the_objects_frozen_for_a_window_read_are_handed_back(lms_env, sandbox):
           progress=lambda _: during.append((gc.get_freeze_count(), gc.get_threshold()[0])))
     assert during and during[0][0] > 1000 and during[0][1] == 20_000  # (the last report comes after the read)
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    assert ids(db, "activities") == sorted(expected_activities(sandbox.data, utc(2024, 1, 1), utc(2024, 1, 6)))
+
+
+def test_a_read_and_its_load_keep_to_two_malloc_arenas(lms_env, sandbox):
+    """The page threads and DuckDB's workers share two glibc arenas (malloc_arenas.py), so what one frees
+    another reuses; each would otherwise keep an arena of its own. In a process of its own: arenas last."""
+    db = lms_env(sandbox)
+    code = (
+        "import ctypes; from datetime import datetime, timezone; from lms_assets.sources.lms import lms_source; "
+        "from lms_assets.warehouse import make_pipeline; utc = lambda d: datetime(2024, 1, d, tzinfo=timezone.utc); "
+        "make_pipeline('lms_arenas').run(lms_source(window_start=utc(1), window_end=utc(6), max_concurrency=4)"
+        ".with_resources('activities')); ctypes.CDLL(None).malloc_stats()"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}  # the operator's own would win
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    arenas = [line for line in done.stderr.splitlines() if line.startswith("Arena ")]
+    assert 1 <= len(arenas) <= 2, done.stderr[-2000:]
     assert ids(db, "activities") == sorted(expected_activities(sandbox.data, utc(2024, 1, 1), utc(2024, 1, 6)))
 
 

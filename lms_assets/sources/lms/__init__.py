@@ -34,6 +34,7 @@ from lms_assets.sources.lms.helpers import (
     upper_bound,
 )
 from lms_assets.sources.lms.listing import ListingReader
+from lms_assets.sources.lms.malloc_arenas import limit_malloc_arenas
 from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
 from lms_assets.sources.lms.read_ahead import ReadAhead
@@ -109,6 +110,7 @@ def lms_source(
         raise LmsConfigError(f"The activity window [{start.isoformat()}, {end.isoformat()}) is empty: its end must be after its start.")
 
     quiet_kept_hints_notice()
+    limit_malloc_arenas()
     session = make_session(max_attempts, backoff_factor, max_retry_delay, request_timeout)
     # One throttle per RequestStats: a run that builds a source per slice of its window keeps one
     # rate window, one learned limit and one Retry-After pause across them.

@@ -18,6 +18,7 @@ from dagster import AssetExecutionContext
 from dlt.destinations.exceptions import DatabaseUndefinedRelation
 
 from lms_assets.sources.lms import RequestStats
+from lms_assets.sources.lms.malloc_arenas import limit_malloc_arenas
 from lms_assets.sources.lms.read_ahead import ReadAhead
 from lms_assets.tenant.config import commit_every_days, progress_every_s, read_ahead_days
 from lms_assets.tenant.ingestion.errors import as_failure
@@ -75,6 +76,7 @@ OnCommit = Callable[["Load", datetime, datetime, dict[datetime, int]], None]
 def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, tenant: Tenant, pipeline_name: str,
              resources: tuple[str, ...], window: Optional[LoadWindow] = None, soft_deletes: bool = False,
              on_commit: Optional[OnCommit] = None, resync: bool = False) -> Load:
+    limit_malloc_arenas()  # before the database and the reads start their threads
     tables = tuple(r for r in resources if tenant.key(r) in context.selected_asset_keys)
     load = Load(tables, RequestStats(), window, tenant=tenant)
     store = warehouse.get(tenant.dataset)
