@@ -101,9 +101,9 @@ def _verify_days(db: Path, rows: int, days: int) -> None:
         raise AssertionError(f"wrong load in {db}: {(n, distinct)} != {(want, want)}")
 
 
-def _range_run(first: date, last: date) -> list[str]:
-    return [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", "lms_assets.definitions",
-            "--select", "lms/activities", "--partition-range", f"{first}...{last}"]
+def _range_run(first: date, last: date, module: str = "lms_assets.definitions", asset: str = "lms/activities") -> list[str]:
+    return [str(Path(sys.executable).parent / "dagster"), "asset", "materialize", "-m", module,
+            "--select", asset, "--partition-range", f"{first}...{last}"]
 
 
 def _stats(base_url: str, reset: bool = False) -> dict:
@@ -150,6 +150,9 @@ def run_variant(label: str, base_url: str, rows: int, tmp: Path, start=START, en
     if variant == "dagster":
         wall, rss, _ = _child(_range_run(FIRST_DAY, LAST_DAY), env)
         figures = {"seconds": wall, "peak_rss_mib": rss}
+    elif variant == "dagster-null":
+        wall, rss, _ = _child(_range_run(FIRST_DAY, LAST_DAY, "bench.null_defs", "bench/null"), env)
+        figures = {"seconds": wall, "peak_rss_mib": rss}
     elif variant in ("week", "two-weeks-at-once"):
         # issue #13: two 7-day range runs launched together, against one of them alone
         weeks = [(FIRST_DAY, FIRST_DAY + timedelta(days=6))] + (
@@ -175,6 +178,9 @@ def run_variant(label: str, base_url: str, rows: int, tmp: Path, start=START, en
         # every variant timed the same way as (d): the child process's wall time, start-up included;
         # the time inside it, after imports, is kept beside it
         figures.update(inner_seconds=figures["seconds"], seconds=wall)
+        if variant == "dlt-only":  # its untimed read left out: start-up, imports and dlt's steps
+            figures["seconds"] = wall - figures["untimed_read_s"]
+            figures["startup_imports_s"] = wall - figures["inner_seconds"] + figures["imports_s"]
     served = _stats(base_url)
     figures["requests"] = served["requests"]
     figures["refused_429"] = served["by_status"].get("429", 0)
@@ -185,9 +191,9 @@ def run_variant(label: str, base_url: str, rows: int, tmp: Path, start=START, en
             raise AssertionError(f"raw download saw {figures['rows']} rows, not {rows}")
     elif variant in ("week", "two-weeks-at-once"):
         _verify_days(db, rows, figures["days"])
-    elif variant != "daily":
+    elif variant not in ("daily", "dagster-null"):
         _verify(db, rows, id_range or _id_range(rows))
-    figures["rows_per_s"] = rows / figures["seconds"] if variant != "daily" else None
+    figures["rows_per_s"] = rows / figures["seconds"] if variant not in ("daily", "dagster-null") else None
     return figures
 
 
@@ -245,7 +251,7 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
             samples = []
             for i in range(repeats):
                 samples.append(run_variant(variant, base_url, rows, tmp, id_range=id_range, rate=rate))
-                print(f"  {rows:>9} {scenario:>6} {variant:<10} run {i + 1}: {samples[-1]['seconds']:7.2f} s", flush=True)
+                print(f"  {rows:>9} {scenario:>6} {variant:<12} run {i + 1}: {samples[-1]['seconds']:7.2f} s", flush=True)
             result["variants"][variant] = summarize(samples)
         if daily:
             one_day = ("2024-01-15T00:00:00+00:00", "2024-01-16T00:00:00+00:00")
@@ -266,20 +272,41 @@ def bench_volume(rows: int, variants: list[str], repeats: int, peer_max: int, da
         "c@1000/a@1000": med["ours@1000"] / med["raw@1000"] if {"ours@1000", "raw@1000"} <= med.keys() else None,
         "c@1000/c": med["ours@1000"] / med["ours"] if {"ours@1000", "ours"} <= med.keys() else None,
     }
+    if {"raw", "dlt-only", "dagster-null"} <= v.keys():
+        result["floors"] = floors(v)
     return result
 
 
+def floors(v: dict) -> dict:
+    """What (c) and (d) cannot go below with this project's code taking no time at all.
+
+    (c) >= (a)'s read (its time in the process, start-up left out) + (e) (start-up, imports, dlt's
+    steps); (d) - (c) >= (f) less (e)'s start-up and imports, which (f) pays too.
+    """
+    read = statistics.median(s["inner_seconds"] for s in v["raw"]["samples"])
+    startup = statistics.median(s["startup_imports_s"] for s in v["dlt-only"]["samples"])
+    c = read + v["dlt-only"]["median_s"]
+    d_minus_c = v["dagster-null"]["median_s"] - startup
+    raw = v["raw"]["median_s"]
+    return {"c_s": c, "c/a": c / raw, "d-c_s": d_minus_c, "d_s": c + d_minus_c, "d/a": (c + d_minus_c) / raw,
+            "read_s": read, "startup_imports_s": startup}
+
+
 def print_table(results: list[dict], definitions_s: float) -> None:
-    print(f"\n{'activities':>10} {'api':>6} {'variant':<10} {'median s':>9} {'spread s':>13} {'rows/s':>10} "
+    print(f"\n{'activities':>10} {'api':>6} {'variant':<12} {'median s':>9} {'spread s':>13} {'rows/s':>10} "
           f"{'peak MiB':>9} {'requests':>9} {'429s':>6} {'in flight':>9} {'max/s':>6}")
     for r in results:
         for name, v in r["variants"].items():
             spread = f"{v['min_s']:.2f}-{v['max_s']:.2f}"
-            print(f"{r['activities']:>10} {r['scenario']:>6} {name:<10} {v['median_s']:>9.2f} {spread:>13} "
+            print(f"{r['activities']:>10} {r['scenario']:>6} {name:<12} {v['median_s']:>9.2f} {spread:>13} "
                   f"{r['activities'] / v['median_s']:>10.0f} {v['peak_rss_mib']:>9.0f} {v['requests']:>9} "
                   f"{v['refused_429']:>6} {v['max_in_flight']!s:>9} {v['max_per_second']!s:>6}")
         ratios = ", ".join(f"{k} = {x:.2f}" for k, x in r["ratios"].items() if x is not None)
         print(f"{'':>10} ratios: {ratios}")
+        if "floors" in r:
+            f = r["floors"]
+            print(f"{'':>10} floors, this project's code taking no time: c >= {f['c_s']:.2f} s (c/a >= {f['c/a']:.2f}), "
+                  f"d - c >= {f['d-c_s']:.2f} s, d >= {f['d_s']:.2f} s (d/a >= {f['d/a']:.2f})")
         if "daily_run" in r:
             d = r["daily_run"]
             print(f"{'':>10} daily run: {d['empty_s']:.2f} s on an empty warehouse, {d['with_history_s']:.2f} s "
@@ -291,7 +318,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--volumes", default="200000", help="activity volumes, comma separated (e.g. 200000,1000000,2000000)")
     p.add_argument("--variants", default="raw,peer,ours,dagster,raw@1000,ours@1000",
-                   help="raw, peer, ours, dagster, week (one 7-day range run), two-weeks-at-once (two 7-day range runs "
+                   help="raw, peer, ours, dagster, dlt-only ((c) without its read), dagster-null (a range run that does "
+                        "nothing), week (one 7-day range run), two-weeks-at-once (two 7-day range runs "
                         "launched together); NAME@N with perPage N (default 200), NAME#N with N requests in flight, "
                         "NAME%%N committing every N days, NAME+rps with the client-side limit set to the scenario's rate")
     p.add_argument("--scenarios", default="0ms",

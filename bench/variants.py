@@ -106,10 +106,65 @@ def ours(base_url: str, start: str, end: str, db: str) -> dict:
     return {"steps": steps, "peak_rss_after_mib": rss}
 
 
+def dlt_only(base_url: str, start: str, end: str, db: str) -> dict:
+    """(e) (c) without its read: the window's activities read untimed into the Arrow tables our source
+    yields, then dlt's extract, normalize and load of them as (c) runs them. Its wall time less the read
+    is what (c) costs beyond any read: start-up, imports and dlt's steps."""
+    called = time.perf_counter()
+    import dlt
+
+    from lms_assets.sources.lms import settings
+    from lms_assets.sources.lms.arrow import activities_table
+    from lms_assets.sources.lms.dedup import declare_deduplicated, forget_deduplicated
+    from lms_assets.warehouse import Warehouse, make_pipeline
+
+    imported = time.perf_counter()
+    os.environ["DESTINATION__DUCKDB__CREDENTIALS"] = db
+    session = requests.Session()
+    session.auth = (USER, PASSWORD)
+    tables, records, page, per_page = [], [], 1, settings.MAX_PER_PAGE
+    lower, upper = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    while True:
+        body = orjson.loads(session.get(f"{base_url}/v1/activities", params={
+            "page": page, "perPage": per_page, "timestampFrom": start, "timestampTo": end}).content)
+        batch = body["results"] if isinstance(body, dict) else body
+        if not batch:
+            break
+        for record in batch:
+            record["date"] = datetime.fromisoformat(record["date"].replace("Z", "+00:00"))
+        records.extend(r for r in batch if lower <= r["date"] < upper)  # the API's bounds may be inclusive
+        page += 1
+    size = settings.ARROW_BATCH_ROWS  # tables as our source yields them
+    tables = [activities_table(records[i:i + size]) for i in range(0, len(records), size)]
+    del records
+    untimed = time.perf_counter() - imported
+
+    @dlt.resource(name="activities", primary_key="id", write_disposition="merge",
+                  columns=settings.ACTIVITIES_COLUMNS, max_table_nesting=0)
+    def activities():
+        forget_deduplicated("activities")
+        yield from tables
+        yield declare_deduplicated(activities_table([]))  # each id once, as our source declares it
+
+    with tempfile.TemporaryDirectory() as wd:
+        pipeline = make_pipeline("bench_dlt_only", working_dir=wd)
+        steps = {}
+        for step in ("extract", "normalize", "load"):
+            began = time.perf_counter()
+            if step == "extract":
+                pipeline.extract(activities())
+            elif step == "normalize":
+                normalized = pipeline.normalize()
+            else:
+                Warehouse.from_env().load(pipeline, sum((normalized.row_counts or {}).values()))
+            steps[step] = round(time.perf_counter() - began, 2)
+    return {"untimed_read_s": untimed, "imports_s": imported - called, "steps": steps}
+
+
 def main() -> None:
     variant, base_url, start, end, db = sys.argv[1:6]
     started = time.perf_counter()
-    extra = {"raw": raw, "peer": peer, "ours": ours}[variant](base_url, start, end, db)
+    extra = {"raw": raw, "peer": peer, "ours": ours, "dlt-only": dlt_only}[variant](base_url, start, end, db)
     elapsed = time.perf_counter() - started
     peak_mib = own_peak_mib()
     print(json.dumps({"seconds": elapsed, "peak_rss_mib": peak_mib, **extra}))
