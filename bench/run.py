@@ -317,7 +317,7 @@ def print_table(results: list[dict], definitions_s: float) -> None:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--volumes", default="200000", help="activity volumes, comma separated (e.g. 200000,1000000,2000000)")
-    p.add_argument("--variants", default="raw,peer,ours,dagster,raw@1000,ours@1000",
+    p.add_argument("--variants", default="raw,peer,ours,dagster,dlt-only,dagster-null,raw@1000,ours@1000",
                    help="raw, peer, ours, dagster, dlt-only ((c) without its read), dagster-null (a range run that does "
                         "nothing), week (one 7-day range run), two-weeks-at-once (two 7-day range runs "
                         "launched together); NAME@N with perPage N (default 200), NAME#N with N requests in flight, "

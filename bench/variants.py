@@ -125,8 +125,13 @@ def dlt_only(base_url: str, start: str, end: str, db: str) -> dict:
     tables, records, page, per_page = [], [], 1, settings.MAX_PER_PAGE
     lower, upper = datetime.fromisoformat(start), datetime.fromisoformat(end)
     while True:
-        body = orjson.loads(session.get(f"{base_url}/v1/activities", params={
-            "page": page, "perPage": per_page, "timestampFrom": start, "timestampTo": end}).content)
+        r = session.get(f"{base_url}/v1/activities", params={
+            "page": page, "perPage": per_page, "timestampFrom": start, "timestampTo": end})
+        if r.status_code == 429:  # a rate-limited API: wait as told, then the same page again
+            time.sleep(float(r.headers.get("Retry-After", "1")))
+            continue
+        r.raise_for_status()
+        body = orjson.loads(r.content)
         batch = body["results"] if isinstance(body, dict) else body
         if not batch:
             break
