@@ -1,0 +1,19 @@
+{# Enrolments of one status in a group, as a whole number. #}
+{% macro count_status(status) -%}
+  cast(sum(case when status = '{{ status }}' then 1 else 0 end) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{# A count or sum as a whole number of the warehouse's BIGINT (DuckDB sums to HUGEINT otherwise). #}
+{% macro as_bigint(expression) -%}
+  cast({{ expression }} as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{# A rate as a double-precision number (dbt.type_float() is single precision on DuckDB). #}
+{% macro type_double() -%}
+  {{ return(adapter.dispatch('type_double', 'lms')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}double precision{%- endmacro %}
+{% macro bigquery__type_double() -%}float64{%- endmacro %}
+{% macro snowflake__type_double() -%}float{%- endmacro %}
+{% macro databricks__type_double() -%}double{%- endmacro %}
