@@ -15,7 +15,12 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The dbt manifest, parsed once here rather than on every definitions load (lms_assets/tenant/models/project.py).
+MANIFEST := lms_assets/dbt/target/manifest.json
+$(MANIFEST): $(STAMP) $(shell find lms_assets/dbt -name '*.sql' -o -name '*.yml' -not -path '*/target/*')
+	$(PY) -c 'from lms_assets.tenant.models.project import prepare; print("dbt manifest:", prepare())'
+
+setup: $(STAMP) $(MANIFEST)
 
 $(DAGSTER_HOME)/dagster.yaml: deploy/dagster.dev.yaml
 	mkdir -p $(DAGSTER_HOME)
@@ -63,4 +68,4 @@ lock:
 	rm -rf .lock-venv
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data lms_assets/dbt/target lms_assets/dbt/logs

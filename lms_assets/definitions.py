@@ -16,6 +16,7 @@ from typing import Optional
 from dagster import BetaWarning, ComponentTree, Definitions, PreviewWarning, in_process_executor
 
 from lms_assets.components import LmsTenantComponent
+from lms_assets.tenant.models.project import dbt_resource
 from lms_assets.tenant.resources import WarehouseResource
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def build_defs(warehouse: Optional[WarehouseResource] = None, project: Path = PR
         check_tenants(tree.get_all_components(of_type=LmsTenantComponent), tree.defs_module_name.replace(".", "/"))
         tenants = tree.build_defs()
     return Definitions.merge(tenants, Definitions(
-        resources={"warehouse": warehouse or WarehouseResource()},
+        resources={"warehouse": warehouse or WarehouseResource(), "dbt": dbt_resource()},
         # One process per run: a run here is one load plus a few SQL checks, and a subprocess per step
         # costs ~3 s each on two cores (measured in bench/). Parallelism is across runs (the pools).
         executor=in_process_executor,

@@ -17,10 +17,9 @@ import requests
 from dagster import DagsterInstance
 
 from lms_assets.sandbox.process import sandbox_process
-from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, lms_key
+from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, COMPLIANCE_MODELS, lms_key
 from lms_assets.tenant.partition_ranges import range_tags
-from lms_assets.tenant.summaries.assets import top_users
-from lms_assets.tenant.summaries.queries import query
+from lms_assets.tenant.models.queries import query
 from lms_assets.warehouse import Warehouse
 
 SANDBOX_USER, SANDBOX_PASSWORD = "sandbox", "sandbox-password"
@@ -46,7 +45,7 @@ def run(days: int) -> None:
         ("user_activity_summary, content_engagement", _keys("user_activity_summary", "content_engagement"), {}),
         ("audiences, members, assignments, enrolments", _keys(*ASSIGNMENT_RESOURCES), {}),
         (f"cpd_entries {first}...{last}", _keys("cpd_entries"), ranged),
-        ("assignment_compliance", _keys("assignment_compliance"), {}),
+        ("assignment_compliance and its roll-ups", _keys(*COMPLIANCE_MODELS), {}),
     ]
     for label, keys, tags in steps:
         started = time.monotonic()
@@ -62,7 +61,7 @@ def run(days: int) -> None:
                       "audiences", "audience_members", "assignments", "enrolments", "cpd_entries", "assignment_compliance"):
             print(f"  {table:<24} {client.execute_sql(f'SELECT COUNT(*) FROM lms.{table}')[0][0]:>8}")
         print("\ntop users by activity:")
-        for row in top_users(client, 5):
+        for row in client.execute_sql(query(client, "top_users", limit=5)):
             print("  {:<24} {:<36} {:>4} activities on {:>3} days, last: {}".format(*row))
         print("\nassignment compliance by audience (enrolled, complete, open, overdue, scheduled):")
         for row in client.execute_sql(query(client, "compliance_by_audience")):

@@ -2,7 +2,7 @@
 
 from dagster import Definitions
 
-from lms_assets.tenant import automation, ingestion, summaries
+from lms_assets.tenant import automation, ingestion, models
 from lms_assets.tenant.tenant import Tenant
 
 
@@ -10,8 +10,8 @@ def build_tenant_defs(tenant: Tenant) -> Definitions:
     jobs = automation.build_jobs(tenant)
     freshness_checks, freshness_sensor = automation.build_freshness(tenant)
     return Definitions(
-        assets=[*ingestion.build_assets(tenant), *summaries.build_summaries(tenant), summaries.build_compliance(tenant)],
-        asset_checks=[*ingestion.build_checks(tenant), *summaries.build_summary_checks(tenant), *freshness_checks],
+        assets=[*ingestion.build_assets(tenant), *models.build_model_assets(tenant)],
+        asset_checks=[*ingestion.build_checks(tenant), *freshness_checks],
         jobs=list(jobs.values()),
         schedules=automation.build_schedules(tenant, jobs),
         sensors=[automation.build_summaries_automation(tenant), freshness_sensor],

@@ -32,6 +32,7 @@ ASSIGNMENTS = lms_key("assignments")
 ENROLMENTS = lms_key("enrolments")
 CPD_ENTRIES = lms_key("cpd_entries")
 ASSIGNMENT_COMPLIANCE = lms_key("assignment_compliance")
+COMPLIANCE_MODELS = ("assignment_compliance", "assignment_compliance_by_audience", "assignment_compliance_by_assignment")
 
 # The resources of each `@dlt_assets`, and the tables a complete listing soft-deletes from.
 DIMENSION_RESOURCES = ("content", "users")

@@ -148,11 +148,12 @@ class Warehouse:
             yield Path(workdir)
 
     @contextlib.contextmanager
-    def write_lock(self) -> Iterator[None]:
+    def file_lock(self) -> Iterator[None]:
         """Serialise access to a DuckDB file across processes; a no-op for server databases.
 
         DuckDB lets one process open a file at a time, so a second concurrent load (or a
-        summary query) waits here instead of failing with "Could not set lock on file".
+        summary query, or a dbt build in its own process) waits here instead of failing with
+        "Could not set lock on file".
         """
         if not self.is_duckdb:
             yield
@@ -161,10 +162,15 @@ class Warehouse:
         with open(f"{self.duckdb_path}.lock", "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                with _database_held_open(self.duckdb_path):
-                    yield
+                yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """The file lock, with the database held open in this process for everything done under it."""
+        with self.file_lock(), (_database_held_open(self.duckdb_path) if self.is_duckdb else contextlib.nullcontext()):
+            yield
 
     @contextlib.contextmanager
     def sql_client(self, memory_limit: Optional[str] = None) -> Iterator[Any]:

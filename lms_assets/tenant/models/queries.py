@@ -1,4 +1,4 @@
-"""The summaries' SQL lives in `sql/*.sql`, one file per query; this reads and fills them.
+"""The metadata queries of the dbt models live in `sql/*.sql`, one file per query; this reads and fills them.
 
 Placeholders are `{name}`; their values are ours (dates, fragments from `lms_assets.warehouse.sql`),
 never user text. `{ds}` is the tenant's dataset, qualified and quoted by dlt's client the SQL runs on.
