@@ -81,6 +81,9 @@ def test_the_compliance_report_follows_once_its_upstream_is_loaded(lms_env, real
     assert materialize(instance, "audiences", "audience_members", "assignments", "enrolments").success
     third = evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
     assert third.get_num_requested(key("assignment_compliance")) == 1
+    # the roll-ups (dbt models of their own) are built in the same run as the report, not a tick later
+    assert third.get_num_requested(key("assignment_compliance_by_audience")) == 1
+    assert third.get_num_requested(key("assignment_compliance_by_assignment")) == 1
 
 
 def test_the_automation_sensor_is_on_and_targets_the_summaries():
@@ -90,4 +93,5 @@ def test_the_automation_sensor_is_on_and_targets_the_summaries():
     assert sensor.default_status.value == "RUNNING"
     targeted = sensor.asset_selection.resolve(defs.resolve_asset_graph())
     assert targeted == {key("user_activity_daily"), key("user_activity_summary"), key("content_engagement"),
-                        key("assignment_compliance")}
+                        key("assignment_compliance"), key("assignment_compliance_by_audience"),
+                        key("assignment_compliance_by_assignment")}

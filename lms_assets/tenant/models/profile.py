@@ -14,6 +14,8 @@ from typing import Iterator
 from lms_assets.warehouse import Warehouse
 
 MODELLED = ("duckdb", "postgres")
+PROFILE_VARIABLES = ("LMS_DBT_TARGET", "LMS_DBT_SCHEMA", "LMS_DBT_DUCKDB_PATH", "LMS_DBT_DUCKDB_MEMORY_LIMIT", "LMS_DBT_HOST",
+                     "LMS_DBT_PORT", "LMS_DBT_USER", "LMS_DBT_DBNAME", "DBT_ENV_SECRET_LMS_PASSWORD")
 
 
 def profile_env(warehouse: Warehouse) -> dict[str, str]:

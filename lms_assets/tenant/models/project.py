@@ -17,6 +17,7 @@ from typing import Any
 
 from dagster_dbt import DbtProject
 
+from lms_assets.tenant.models.profile import PROFILE_VARIABLES
 from lms_assets.warehouse import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "lms_assets" / "dbt"
@@ -29,8 +30,8 @@ def prepare() -> Path:
     """`dbt parse` into target/ (manifest and partial-parse file), as the set-up does; the manifest's path."""
     env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "DBT_TARGET_PATH": str(MANIFEST.parent), "DBT_LOG_PATH": str(MANIFEST.parent)}
-    for key in [k for k in env if k.startswith("LMS_DBT_") or k.startswith("DBT_ENV_SECRET_")]:
-        del env[key]  # the manifest is the same for every warehouse: parse on the defaults
+    for key in PROFILE_VARIABLES:
+        env.pop(key, None)  # the manifest is the same for every warehouse: parse on the defaults
     subprocess.run([DBT_EXECUTABLE, "parse", "--quiet"], cwd=DBT_PROJECT_DIR, env=env, check=True)
     return MANIFEST
 
