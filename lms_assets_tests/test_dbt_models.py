@@ -95,10 +95,14 @@ def test_the_daily_model_rebuilds_exactly_its_window(lms_env, sandbox, instance)
     _plant(db, "DELETE FROM lms.user_activity_daily WHERE activity_date = DATE '2024-01-03' AND user_id = "
                "(SELECT MIN(user_id) FROM lms.user_activity_daily WHERE activity_date = DATE '2024-01-03')")
     _plant(db, "INSERT INTO lms.user_activity_daily VALUES ('ghost', DATE '2024-01-02', 1, 0, 1)")
-    assert materialize(instance, "user_activity_daily", first="2024-01-02", last="2024-01-03").success
+    rerun = materialize(instance, "user_activity_daily", first="2024-01-02", last="2024-01-03", raise_on_error=False)
     after = query(db, "SELECT * FROM lms.user_activity_daily ORDER BY 1, 2")
     assert [r for r in after if str(r[1]) != "2024-01-01"] == [r for r in full if str(r[1]) != "2024-01-01"]
     assert {r[2] for r in after if str(r[1]) == "2024-01-01"} == {999}
+    # the day left wrong outside the window fails the count test, which blocks the run as dbt's own build would
+    assert not rerun.success and not check_results(rerun)["daily_counts_match_activities"].passed
+    assert materialize(instance, "user_activity_daily", partition="2024-01-01").success
+    assert query(db, "SELECT * FROM lms.user_activity_daily ORDER BY 1, 2") == full
 
 
 def test_a_model_whose_input_is_not_loaded_names_what_to_load(lms_env, real_sandbox, instance):

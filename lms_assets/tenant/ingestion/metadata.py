@@ -9,12 +9,14 @@ from dagster import AssetMaterialization, MaterializeResult, MetadataValue, Tabl
 
 from lms_assets.tenant.ingestion.load import Load
 from lms_assets.tenant.keys import WINDOWED
+from lms_assets.tenant.models.project import source_columns
 
 
-def column_schema(columns: dict[str, dict[str, Any]]) -> TableSchema:
-    """dlt's schema of a table as `dagster/column_schema` (dlt's data types; `_dlt_*` columns included)."""
+def column_schema(columns: dict[str, dict[str, Any]], descriptions: dict[str, str] | None = None) -> TableSchema:
+    """dlt's schema of a table as `dagster/column_schema` (dlt's data types; `_dlt_*` columns included), with
+    the descriptions written once in the dbt project's sources.yml."""
     return TableSchema(columns=[
-        TableColumn(name=name, type=str(col.get("data_type") or "unknown"),
+        TableColumn(name=name, type=str(col.get("data_type") or "unknown"), description=(descriptions or {}).get(name),
                     constraints=TableColumnConstraints(nullable=bool(col.get("nullable", True))))
         for name, col in columns.items()])
 
@@ -25,7 +27,7 @@ def _standard(load: Load, table: str) -> dict[str, Any]:
         "dagster/table_name": MetadataValue.text(load.table_names.get(table, f"{load.tenant.dataset}.{table}")),
     }
     if load.columns.get(table):
-        meta["dagster/column_schema"] = MetadataValue.table_schema(column_schema(load.columns[table]))
+        meta["dagster/column_schema"] = MetadataValue.table_schema(column_schema(load.columns[table], source_columns().get(table)))
     if load.window and table in WINDOWED:
         meta["dagster/partition_row_count"] = MetadataValue.int(load.window_rows or 0)
     return meta

@@ -1,9 +1,11 @@
 """How dagster-dlt names and describes the LMS resources as assets."""
 
+from dagster import TableColumn, TableSchema
 from dagster_dlt import DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
 
 from lms_assets.tenant.keys import OWNERS
+from lms_assets.tenant.models.project import source_columns
 from lms_assets.tenant.tenant import FIRST, Tenant
 
 DESCRIPTIONS = {
@@ -35,11 +37,15 @@ class LmsTranslator(DagsterDltTranslator):
 
     def get_asset_spec(self, data: DltResourceTranslatorData):
         name = data.resource.name
-        return super().get_asset_spec(data).replace_attributes(
+        spec = super().get_asset_spec(data)
+        return spec.replace_attributes(
             key=self.tenant.key(name),
             deps=[],  # the API is the source; no phantom `lms_<name>` upstream
             group_name=self.tenant.ingestion_group,
             description=DESCRIPTIONS[name],
             owners=OWNERS,
             tags={"source": "lms_api"},
+            # the columns as the catalog shows them before the first load: names and descriptions from sources.yml
+            metadata={**spec.metadata, "dagster/column_schema": TableSchema(columns=[
+                TableColumn(name=column, type="", description=text) for column, text in source_columns().get(name, {}).items()])},
         )
