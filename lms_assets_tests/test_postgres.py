@@ -63,7 +63,11 @@ def test_summaries_and_checks_on_postgres(postgres_env, sandbox, instance, monke
     assert all(r.success for r in results)
     checks = {k: v for r in results for k, v in check_results(r).items()}
     checks.pop("freshness_check")  # yesterday is not loaded here
-    assert len(checks) == 11 and all(c.passed for c in checks.values()), {k: c.metadata for k, c in checks.items() if not c.passed}
+    # the dbt tests run as checks on PostgreSQL too; the one that fails is the warning about the sandbox's
+    # activities of users gone from the listing (usr_gone_*), which the relationships test must report
+    failing = {k: c for k, c in checks.items() if not c.passed}
+    assert len(checks) == 21 and set(failing) == {"user_activity_daily_users_known"}, {k: c.metadata for k, c in failing.items()}
+    assert failing["user_activity_daily_users_known"].severity.value == "WARN"
     assert pg(postgres_env, "SELECT COUNT(*) FROM lms.user_activity_summary WHERE email !~ '^[0-9a-f]{64}$'")[0][0] == 0
     database = postgres_env.rsplit("/", 1)[-1]
     meta = materialization_metadata(results[-1], "content_engagement")
@@ -159,7 +163,8 @@ def test_assignments_compliance_and_cpd_on_postgres(postgres_env, lms_env, real_
 
     lms_env(real_sandbox)
     data = real_sandbox.data
-    first = materialize(instance, *LOADS, "assignment_compliance")
+    first = materialize(instance, *LOADS, "assignment_compliance", "assignment_compliance_by_audience",
+                        "assignment_compliance_by_assignment")
     assert first.success and check_results(first)["assignment_compliance_counts_match_enrolments"].passed
     assert set(pg(postgres_env, "SELECT audience_id, user_id FROM lms.audience_members")) == expected_members(data)
     assert {r for r, in pg(postgres_env, "SELECT id FROM lms.enrolments")} == set(expected_enrolments(data))
