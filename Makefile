@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-lock
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup demo test test-fast lint check-defs dev dg-dev bench lock clean
+.PHONY: setup demo test test-fast lint check-defs dev dg-dev bench bench-models lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ dg-dev: setup $(DAGSTER_HOME)/dagster.yaml
 
 bench: setup
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# What a model run costs: the sensor's daily update and the compliance rebuild (bench/models.py).
+bench-models: setup
+	$(PY) -m bench.models $(BENCH_ARGS)
 
 # Re-pin requirements.lock after changing pyproject.toml's dependencies.
 lock:

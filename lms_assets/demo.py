@@ -18,8 +18,8 @@ from dagster import DagsterInstance
 
 from lms_assets.sandbox.process import sandbox_process
 from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, COMPLIANCE_MODELS, lms_key
-from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets.tenant.models.queries import query
+from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets.warehouse import Warehouse
 
 SANDBOX_USER, SANDBOX_PASSWORD = "sandbox", "sandbox-password"

@@ -43,13 +43,17 @@ BREAKS = [
     ("assignment_compliance_counts_match_enrolments", "assignment_compliance",
      "DELETE FROM lms.assignment_compliance WHERE enrolment_id = (SELECT MIN(enrolment_id) FROM lms.assignment_compliance)"),
     ("accepted_values_assignment_compliance_status__complete__open__overdue__scheduled", "assignment_compliance",
-     "UPDATE lms.assignment_compliance SET status = 'archived' WHERE enrolment_id = (SELECT MIN(enrolment_id) FROM lms.assignment_compliance)"),
+     "UPDATE lms.assignment_compliance SET status = 'archived' "
+     "WHERE enrolment_id = (SELECT MIN(enrolment_id) FROM lms.assignment_compliance)"),
     ("assignment_compliance_assignments_known", "assignment_compliance",
-     "UPDATE lms.assignment_compliance SET assignment_id = 'no-such-assignment' WHERE enrolment_id = (SELECT MIN(enrolment_id) FROM lms.assignment_compliance)"),
+     "UPDATE lms.assignment_compliance SET assignment_id = 'no-such-assignment' "
+     "WHERE enrolment_id = (SELECT MIN(enrolment_id) FROM lms.assignment_compliance)"),
     ("assignment_compliance_by_audience_counts_match_enrolments", "assignment_compliance_by_audience",
-     "UPDATE lms.assignment_compliance_by_audience SET overdue = overdue + 1 WHERE audience_id = (SELECT MIN(audience_id) FROM lms.assignment_compliance_by_audience)"),
+     "UPDATE lms.assignment_compliance_by_audience SET overdue = overdue + 1 "
+     "WHERE audience_id = (SELECT MIN(audience_id) FROM lms.assignment_compliance_by_audience)"),
     ("assignment_compliance_by_assignment_counts_match_enrolments", "assignment_compliance_by_assignment",
-     "UPDATE lms.assignment_compliance_by_assignment SET complete = complete - 1 WHERE assignment_id = (SELECT MIN(assignment_id) FROM lms.assignment_compliance_by_assignment)"),
+     "UPDATE lms.assignment_compliance_by_assignment SET complete = complete - 1 "
+     "WHERE assignment_id = (SELECT MIN(assignment_id) FROM lms.assignment_compliance_by_assignment)"),
 ]
 
 
@@ -135,10 +139,25 @@ def test_a_teams_own_dbt_project_builds_on_the_package(lms_env, sandbox, instanc
     (project / "packages.yml").write_text(f"packages:\n  - local: {DBT_PROJECT}\n")
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "OUTER_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(project), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    for command in (["deps"], ["build", "--select", "+engaged_learners"]):
+    for command in (["deps"], ["build", "--select", "+engaged_learners"], ["docs", "generate"]):
         done = subprocess.run([dbt, *command], cwd=project, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout[-3000:]
     got = set(query(db, "SELECT user_id, activity_count, active_days FROM analytics.engaged_learners"))
     want = set(query(db, "SELECT user_id, activity_count, active_days FROM analytics_lms_models.user_activity_summary "
                          "WHERE active_days >= 2 AND NOT is_deleted"))
     assert got == want and len(got) > 10
+    catalog = (project / "target" / "catalog.json").read_text()
+    assert "analytics_lms_models" in catalog and "engaged_learners" in catalog
+
+
+def test_the_dbt_version_is_the_installed_dbt_cores():
+    # LmsDbtCliResource answers dagster-dbt's private `_cli_version` from the installed dbt-core instead of
+    # running `dbt --version` per run: if dagster-dbt renames it, or the executable is another dbt, this fails
+    from dagster_dbt import DbtCliResource
+
+    from lms_assets.tenant.models.project import DBT_EXECUTABLE, dbt_resource
+
+    assert "_cli_version" in vars(DbtCliResource)
+    ours = dbt_resource()
+    asked = DbtCliResource(project_dir=ours.project_dir, dbt_executable=DBT_EXECUTABLE)
+    assert ours._cli_version == asked._cli_version  # noqa: SLF001 - the pinned private name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from lms_assets.tenant.keys import lms_key
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
 from lms_assets_tests.helpers import query, row_count
 

@@ -20,6 +20,7 @@ def table_metadata(client, table: str, rows: int, descriptions: dict[str, str] |
         "dagster/row_count": MetadataValue.int(int(rows)),
         "dagster/table_name": MetadataValue.text(qualified_table_name(client, table)),
         "dagster/column_schema": MetadataValue.table_schema(TableSchema(columns=[
-            TableColumn(name=name, type=str(kind).lower(), description=(descriptions or {}).get(name), constraints=TableColumnConstraints(nullable=nullable == "YES"))
+            TableColumn(name=name, type=str(kind).lower(), description=(descriptions or {}).get(name),
+                        constraints=TableColumnConstraints(nullable=nullable == "YES"))
             for name, kind, nullable in columns])),
     }
