@@ -54,7 +54,7 @@ def test_partition_range_and_idempotent_rerun_on_postgres(postgres_env, sandbox,
 
 
 def test_summaries_and_checks_on_postgres(postgres_env, sandbox, instance, monkeypatch):
-    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")  # issue #14 on PostgreSQL too
+    monkeypatch.setenv("SOURCES__LMS__PII__EMAIL", "hash")  # issue #14 on PostgreSQL too
     monkeypatch.setenv("SOURCES__LMS__PII_KEY", "a-test-pii-key-of-some-length")
     results = [materialize(instance, "content", "users"),
                materialize(instance, "activities", first="2024-01-01", last="2024-01-05"),

@@ -17,7 +17,7 @@ GONE = frozenset({"usr_0000003", "usr_0000150"})
 
 @pytest.mark.slow  # four Dagster runs
 def test_a_resync_rebuilds_the_dimensions_and_keeps_soft_deletes_and_hashes(lms_env, make_sandbox, instance, monkeypatch):
-    monkeypatch.setenv("SOURCES__LMS__PII__USERS__EMAIL", "hash")
+    monkeypatch.setenv("SOURCES__LMS__PII__EMAIL", "hash")
     monkeypatch.setenv("SOURCES__LMS__PII_KEY", "a-test-pii-key-of-some-length")
     db = lms_env(make_sandbox())
     assert materialize(instance, "content", "users").success

@@ -58,7 +58,7 @@ def make_project(root: Path, package: str, tenants: dict[str, str]) -> Path:
 
 TWO_TENANTS = {
     "north": "prefix: north\ndataset: lms_north\nstart_date: '2024-01-01'\nschedules:\n  activities: '5 1 * * *'\npool_limit: 1",
-    "south": "prefix: south\ndataset: lms_south\nconfig_section: south_lms\nstart_date: '2024-01-01'\npii:\n  users:\n    email: drop",
+    "south": "prefix: south\ndataset: lms_south\nconfig_section: south_lms\nstart_date: '2024-01-01'\npii:\n  email: drop",
 }
 
 

@@ -18,7 +18,8 @@ from lms_assets_tests.graphql import graphql, launch_run
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LMS_ASSETS = ["lms/activities", "lms/assignment_compliance", "lms/assignments", "lms/audience_members", "lms/audiences",
+LMS_ASSETS = ["lms/activities", "lms/assignment_compliance", "lms/assignment_compliance_by_assignment",
+              "lms/assignment_compliance_by_audience", "lms/assignments", "lms/audience_members", "lms/audiences",
               "lms/content", "lms/content_engagement", "lms/cpd_entries", "lms/enrolments", "lms/user_activity_daily",
               "lms/user_activity_summary", "lms/users"]
 
@@ -90,6 +91,14 @@ def test_the_ui_shows_the_assets_their_lineage_and_partitions_and_runs_a_materia
         page.goto(f"{dagster_ui}/assets/lms/activities?view=partitions", wait_until="networkidle", timeout=120_000)
         page.get_by_text("2024-01-01").first.wait_for(timeout=60_000)  # the first daily partition
         page.screenshot(path=str(ARTIFACTS / "activities-partitions.png"))
+
+        # the catalog's columns carry the descriptions written once in the dbt project's YAML (issue #34),
+        # for a dbt model and for a dlt table alike
+        for asset, description in (("user_activity_summary", "Distinct UTC days with activity."),
+                                   ("users", "The user's role in the LMS (learner, manager, admin, ...).")):
+            page.goto(f"{dagster_ui}/assets/lms/{asset}", wait_until="networkidle", timeout=120_000)
+            page.get_by_text(description, exact=True).first.wait_for(timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / f"{asset}-columns.png"))
         browser.close()
 
     run_id = launch_run(dagster_ui, "__ASSET_JOB", {"dagster/partition": "2024-01-02"}, [["lms", "activities"]])

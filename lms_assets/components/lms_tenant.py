@@ -9,7 +9,7 @@ log their slices, soft-delete, re-sync, and come with summaries, checks, schedul
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal, Optional, Union
 
 import dagster as dg
 
@@ -57,7 +57,7 @@ class LmsTenantComponent(dg.Component, dg.Model, dg.Resolvable):
     tenant_id: Optional[str] = None
     start_date: Optional[str] = None
     schedules: Optional[LmsTenantSchedules] = None
-    pii: Optional[dict[str, dict[str, Literal["keep", "hash", "drop"]]]] = None
+    pii: Optional[dict[str, Union[Literal["keep", "hash", "drop"], dict[str, Literal["keep", "hash", "drop"]]]]] = None
     pool_limit: Optional[int] = None
 
     def tenant(self) -> Tenant:

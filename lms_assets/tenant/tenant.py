@@ -49,7 +49,7 @@ class Tenant:
     auth: Optional[str] = None
     tenant_id: Optional[str] = None
     crons: Crons = field(default_factory=Crons)
-    pii: Optional[dict[str, dict[str, str]]] = None  # {resource: {field: keep | hash | drop}}
+    pii: Optional[dict[str, Any]] = None  # {kind: policy} or {resource: {field: policy}}; policy keep | hash | drop
     pool_limit: Optional[int] = None
 
     def __post_init__(self) -> None:

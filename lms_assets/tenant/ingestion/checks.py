@@ -105,27 +105,38 @@ def _variant_description(table: str) -> str:
 
 
 EMAIL_DESCRIPTION = (
-    "With `email` hashed or dropped by the tenant's personal-data policy (sources.<section>.pii), no value in any "
-    "text column of users looks like an email address.")
+    "With the email hashed or dropped by the tenant's personal-data policy (sources.<section>.pii), no value in any "
+    "text column of any table or model of the tenant's dataset looks like an email address.")
+
+
+def _email_counts(client, table: str, columns: list[str]) -> dict[str, int]:
+    """{table.column: values that look like an email}, one scan of the table; counts only, no value is copied."""
+    sums = ", ".join(f"SUM(CASE WHEN \"{c}\" LIKE '%_@_%._%' THEN 1 ELSE 0 END)" for c in columns)
+    counts = client.execute_sql(f"SELECT {sums} FROM {client.make_qualified_table_name(table)}")[0]
+    return {f"{table}.{c}": int(n) for c, n in zip(columns, counts, strict=True) if n}
 
 
 def _no_email_addresses(tenant: Tenant, client, present: set[str]) -> AssetCheckResult:
-    policy = tenant.pii_policy(require_key=False).policy("users", "email")
-    if policy == "keep":
+    policies = tenant.pii_policy(require_key=False).kind_policies("email")
+    if set(policies.values()) == {"keep"}:
         return AssetCheckResult(passed=True, metadata={"email_policy": "keep", "note": "emails are kept: nothing to check"})
-    if "users" not in present:
-        return not_loaded("users")
-    columns = [r[0] for r in client.execute_sql(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = 'users' "
-        "AND lower(data_type) IN ('varchar', 'text', 'character varying')", client.fully_qualified_dataset_name(quote=False))]
-    found = {}
-    for column in columns:  # counts only: a value that looks like an email is never copied anywhere
-        n = client.execute_sql(f'SELECT COUNT(*) FROM {client.make_qualified_table_name("users")} WHERE "{column}" LIKE \'%_@_%._%\'')[0][0]
-        if n:
-            found[column] = int(n)
-    return AssetCheckResult(passed=not found, metadata={
-        "email_policy": policy, "text_columns_checked": len(columns),
-        "values_like_an_email": MetadataValue.json(found)})
+    text_columns: dict[str, list[str]] = {}
+    for table, column in client.execute_sql(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s "
+            "AND lower(data_type) IN ('varchar', 'text', 'character varying') ORDER BY table_name, ordinal_position",
+            client.fully_qualified_dataset_name(quote=False)):
+        if not table.startswith("_dlt_"):
+            text_columns.setdefault(table, []).append(column)
+    found: dict[str, int] = {}
+    for table, columns in text_columns.items():
+        found.update(_email_counts(client, table, columns))
+    where = ", ".join(f"{name} ({n})" for name, n in found.items())
+    return AssetCheckResult(
+        passed=not found,
+        description=f"Values that look like an email address remain in {where}: re-sync those tables under the policy." if found else None,
+        metadata={"email_policy": MetadataValue.json(policies), "tables_checked": len(text_columns),
+                  "text_columns_checked": sum(len(c) for c in text_columns.values()),
+                  "values_like_an_email": MetadataValue.json(found)})
 
 
 # The unpartitioned checks of each multi-asset run as one step on one warehouse connection: a step

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
+from pathlib import Path
 from typing import Any, Iterator
 
 from dagster import AssetCheckResult, AssetExecutionContext, Failure, Output
@@ -107,8 +109,11 @@ def build_models(context: AssetExecutionContext, tenant: Tenant, warehouse_resou
             f"The models {', '.join(m['name'] for m in models)} need {', '.join(tenant.key(t).to_user_string() for t in missing)}, "
             f"not loaded yet: materialize them first, then these models."), allow_retries=False)
     cwd = os.getcwd()
-    with warehouse.file_lock(), dbt_profile(warehouse):
-        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False)
+    # dbt's target folder of this invocation (compiled SQL, run results, its log) is removed after it:
+    # dagster-dbt's default keeps one folder per run inside the project, without end
+    with tempfile.TemporaryDirectory(prefix="lms-dbt-") as target, warehouse.file_lock(), dbt_profile(warehouse):
+        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False,
+                             target_path=Path(target))
         invocation.manifest = _runtime_manifest(warehouse)
         # dagster-dbt reads each model's columns on a pool of threads, each entering the dbt project's folder
         # with pushd; interleaved, they left this process in lms_assets/dbt/, and the next load's relative
