@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="OAuth: requests a token serves before it answers 401 (a token revoked early)")
     p.add_argument("--token-grants", type=int, default=None,
                    help="OAuth: tokens issued before the endpoint refuses the client (a client revoked)")
+    p.add_argument("--evolving", action="store_true",
+                   help="enrolments and assignments change day by day; POST /_sandbox/clock?at=ISO sets the instant served")
     p.add_argument("--fault-rate", type=float, default=0.0, help="share of API requests that fail (0..1)")
     p.add_argument("--retry-after", default="0,1", help="Retry-After seconds for 429s, comma separated")
     p.add_argument("--latency-ms", type=float, default=0.0)
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
         page_cache_mib=args.page_cache_mib, json_style=args.json_style, bounds=args.bounds, strict_timestamps=args.strict_timestamps,
         drift=args.drift, vanish=args.vanish, rate_limit=args.rate_limit, outage_after=args.outage_after,
         tenant_id=args.tenant_id, client_id=args.client_id, client_secret=args.client_secret, token_ttl=args.token_ttl,
-        token_requests=args.token_requests, token_grants=args.token_grants,
+        token_requests=args.token_requests, token_grants=args.token_grants, evolving=args.evolving,
     )
     _ = data.activity_ms
     server = SandboxHTTPServer((args.host, args.port), data, options)

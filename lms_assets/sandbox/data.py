@@ -37,7 +37,7 @@ LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Al
 
 
 _MASK = (1 << 64) - 1
-_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4, "p": 5, "d": 6, "m": 7, "g": 8, "e": 9, "f": 10, "w": 11}
+_KINDS = {"t": 1, "u": 2, "c": 3, "a": 4, "p": 5, "d": 6, "m": 7, "g": 8, "e": 9, "f": 10, "w": 11, "v": 12}
 
 
 def _mix(seed: int, kind: str, i: int) -> int:

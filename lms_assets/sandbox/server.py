@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from lms_assets.sandbox import evolving
 from lms_assets.sandbox.data import STRICT_TIMESTAMP, SandboxData, parse_timestamp
 
 MAX_PER_PAGE = 1000  # the API accepts perPage 1..1000
@@ -79,6 +80,8 @@ class SandboxOptions:
     token_ttl: int = 3600  # the `expires_in` of a token, and how long it is accepted
     token_requests: int | None = None  # API requests a token serves before it answers 401 (revoked early)
     token_grants: int | None = None  # tokens the endpoint issues before it refuses the client (revoked)
+    # Enrolments and assignments that change day by day, served as they stand at a settable clock (evolving.py).
+    evolving: bool = False
 
 
 BREAK_MODES = ("not-json", "no-results", "no-id", "no-date", "bad-date", "type-change", "new-field", "wrong-total",
@@ -210,7 +213,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 - stdlib naming
         path = urlsplit(self.path).path
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if path == "/_sandbox/reset":
+        if path == "/_sandbox/clock":  # --evolving: the instant whose state the API serves
+            at = parse_qs(urlsplit(self.path).query).get("at", [""])[-1]
+            self.server.clock_ms = parse_timestamp(at)
+            self._send(200, orjson.dumps({"clock": at}))
+        elif path == "/_sandbox/reset":
             self.server.stats.reset()
             self._send(200, b"{}")
         elif path == "/_sandbox/touch-enrolments":
@@ -447,6 +454,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.touched: dict[tuple[int, int], dict] = {}  # (assignment, user) -> enrolment updated by touch_enrolments
         self.vanished: dict[str, set[str]] = {}  # path -> ids deleted by --vanish
         self._stamps: dict[int, dict[int, int]] = {}  # assignment -> {user: updatedAt in epoch ms}
+        self.clock_ms = self.data.start_ms  # --evolving: the instant whose state the API serves
         self._parents: dict[str, dict[str, int]] = {}  # "audiences" / "assignments" -> {id: index}
 
     def listing(self, path: str, bounds: dict):
@@ -455,6 +463,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         if path == "/v1/audiences":
             return range(data.audiences), data.audience
         if path == "/v1/assignments":
+            if self.options.evolving:
+                return range(data.assignments), lambda a: evolving.assignment_at(data, a, self.clock_ms)
             return range(data.assignments), data.assignment
         if path == "/v1/cpdEntries":
             inclusive = self.options.bounds == "inclusive"
@@ -466,6 +476,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         a = self._index("assignments", parent, data.assignments, data.assignment_id)
 
         def make(j: int) -> dict:
+            if self.options.evolving:
+                return evolving.enrolment_at(data, a, j, self.clock_ms)
             return self.touched.get((a, j)) or data.enrolment(a, j)
 
         lo, hi = bounds["updatedAtFrom"], bounds["updatedAtTo"]
@@ -476,7 +488,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             return above and (hi is None or (ms <= hi if inclusive else ms < hi))
 
         with self._drift_lock:
-            stamps = self._stamps.get(a)
+            stamps = None if self.options.evolving else self._stamps.get(a)  # the clock moves: never cached
             if stamps is None:  # each enrolment's updatedAt, computed once (touch_enrolments updates them)
                 stamps = self._stamps[a] = {j: parse_timestamp(make(j)["updatedAt"]) for j in data.enrolments_of(a)}
             return [j for j, ms in stamps.items() if inside(ms)], make
@@ -604,7 +616,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             return self._rng.choice(self.options.fault_statuses)
 
     def cached_page(self, key) -> bytes | None:
-        if key is None:
+        if key is None or self.options.evolving:  # the same page changes with the clock
             return None
         with self._cache_lock:
             body = self._cache.get(key)
@@ -614,7 +626,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     def cache_page(self, key, body: bytes) -> None:
         limit = self.options.page_cache_mib * 2**20
-        if key is None or len(body) > limit:
+        if key is None or len(body) > limit or self.options.evolving:
             return
         with self._cache_lock:
             self._cache[key] = body

@@ -46,6 +46,18 @@ def activity_lookback_days() -> int:
     return env_number("LMS_ACTIVITY_LOOKBACK_DAYS", 2)
 
 
+def compliance_lookback_days() -> int:
+    return env_number("LMS_COMPLIANCE_LOOKBACK_DAYS", 3)
+
+
+def compliance_cron() -> str:
+    return os.environ.get("LMS_COMPLIANCE_CRON", "55 0 * * *")
+
+
+def due_soon_days() -> int:
+    return env_number("LMS_DUE_SOON_DAYS", 14)
+
+
 def dimensions_cron(given: str | None = None) -> str:
     return given or os.environ.get("LMS_DIMENSIONS_CRON", "0 */6 * * *")
 

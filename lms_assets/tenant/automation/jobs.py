@@ -9,7 +9,7 @@ STEP_RETRIES = RetryPolicy(max_retries=3, delay=30, backoff=Backoff.EXPONENTIAL,
 
 
 def build_jobs(tenant: Tenant) -> dict:
-    """{what: job}: dimensions, dimensions_resync, activities, assignments, cpd."""
+    """{what: job}: dimensions, dimensions_resync, activities, assignments, compliance_daily, cpd."""
     dimensions = AssetSelection.assets(*(tenant.key(name) for name in DIMENSION_RESOURCES))
     return {
         "dimensions": define_asset_job(
@@ -27,6 +27,9 @@ def build_jobs(tenant: Tenant) -> dict:
             op_retry_policy=STEP_RETRIES,
             description=("Refresh audiences, their members and assignments (full listings), and enrolments changed "
                          "since the last run.")),
+        "compliance_daily": define_asset_job(
+            tenant.name("compliance_daily_job"), selection=AssetSelection.assets(tenant.key("assignment_compliance_daily")),
+            op_retry_policy=STEP_RETRIES, description="Build a range of days of the compliance history in one dbt run."),
         "cpd": define_asset_job(
             tenant.name("cpd_job"), selection=AssetSelection.assets(tenant.key("cpd_entries")),
             op_retry_policy=STEP_RETRIES, description="Load a range of daily CPD-entry partitions in one pass over the API."),

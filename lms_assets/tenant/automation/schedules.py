@@ -12,7 +12,15 @@ from dagster import (
     schedule,
 )
 
-from lms_assets.tenant.config import activities_cron, activity_lookback_days, assignments_cron, cpd_cron, dimensions_cron
+from lms_assets.tenant.config import (
+    activities_cron,
+    activity_lookback_days,
+    assignments_cron,
+    compliance_cron,
+    compliance_lookback_days,
+    cpd_cron,
+    dimensions_cron,
+)
 from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets.tenant.partitions import partitions_for
 from lms_assets.tenant.tenant import FIRST, Tenant
@@ -29,10 +37,10 @@ def activity_range_for(tick: datetime, lookback_days: int, tenant: Tenant = FIRS
     return (first_key, last_key) if first_key <= last_key else None
 
 
-def ranged_request(context: ScheduleEvaluationContext, what: str, tenant: Tenant = FIRST):
+def ranged_request(context: ScheduleEvaluationContext, what: str, tenant: Tenant = FIRST, lookback: int | None = None):
     """Yesterday and the lookback as one run for the whole range (the assets' single-run backfill policy)."""
     tick = context.scheduled_execution_time or datetime.now(timezone.utc)
-    keys = activity_range_for(tick, activity_lookback_days(), tenant)
+    keys = activity_range_for(tick, activity_lookback_days() if lookback is None else lookback, tenant)
     if keys is None:
         return SkipReason("No complete day yet.")
     first, last = keys
@@ -45,7 +53,7 @@ def tick_request(context: ScheduleEvaluationContext, what: str) -> RunRequest:
 
 
 def build_schedules(tenant: Tenant, jobs: dict) -> list:
-    """The tenant's four schedules; a cron its YAML gives wins over the `LMS_*_CRON` env var."""
+    """The tenant's five schedules; a cron its YAML gives wins over the `LMS_*_CRON` env var."""
     crons = tenant.crons
 
     @schedule(
@@ -92,4 +100,16 @@ def build_schedules(tenant: Tenant, jobs: dict) -> list:
     def cpd_daily(context: ScheduleEvaluationContext):
         return ranged_request(context, "cpd", tenant)
 
-    return [activities_daily, dimensions_refresh, assignments_refresh, cpd_daily]
+    @schedule(
+        name=tenant.name("compliance_daily"),
+        job=jobs["compliance_daily"],
+        cron_schedule=compliance_cron(),
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.RUNNING,
+        description=("Shortly after midnight UTC: yesterday's compliance from the history, and the days of the lookback "
+                     "(LMS_COMPLIANCE_LOOKBACK_DAYS, default 3) again, where a late load brought changes."),
+    )
+    def compliance_daily(context: ScheduleEvaluationContext):
+        return ranged_request(context, "compliance-daily", tenant, compliance_lookback_days())
+
+    return [activities_daily, dimensions_refresh, assignments_refresh, cpd_daily, compliance_daily]

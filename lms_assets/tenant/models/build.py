@@ -25,7 +25,7 @@ TABLE_ORDER = ("enrolments", "assignments", "audiences", "audience_members", "us
 
 def _selected_models(context: AssetExecutionContext) -> list[dict[str, Any]]:
     names = {key.path[-1] for key in context.selected_asset_keys}
-    return [n for n in manifest()["nodes"].values() if n["resource_type"] == "model" and n["name"] in names]
+    return [n for n in manifest()["nodes"].values() if n["resource_type"] in ("model", "snapshot") and n["name"] in names]
 
 
 def _missing_sources(warehouse: Warehouse, models: list[dict[str, Any]]) -> list[str]:
@@ -65,7 +65,7 @@ def _failure_sentence(invocation: DbtCliInvocation, tenant: Tenant) -> str | Non
     except FileNotFoundError:
         error = invocation.get_error()
         return f"dbt could not build {tenant.prefix}'s models: {str(error).splitlines()[0] if error else 'see the run log'}."
-    failed = [r for r in results if r["status"] == "error" and r["unique_id"].startswith("model.")]
+    failed = [r for r in results if r["status"] == "error" and r["unique_id"].startswith(("model.", "snapshot."))]
     if not failed:
         return None
     first = failed[0]

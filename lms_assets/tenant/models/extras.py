@@ -9,8 +9,9 @@ from typing import Any
 from dagster import AssetKey, MetadataValue
 
 from lms_assets.tenant.models.charts import chart_markdown, compliance_chart_markdown
+from lms_assets.tenant.models.history_chart import history_chart_markdown, overdue_table
 from lms_assets.tenant.models.metadata import table_metadata
-from lms_assets.tenant.models.project import manifest
+from lms_assets.tenant.models.project import manifest, source_columns
 from lms_assets.tenant.models.queries import query
 from lms_assets.tenant.tenant import Tenant
 from lms_assets.warehouse import Warehouse, utc_day_sql
@@ -49,19 +50,33 @@ def _compliance(client, variables: dict[str, str]) -> dict[str, Any]:
     top = client.execute_sql(query(client, "top_overdue", limit=10))
     table = "| user_id | email | content | audience | due | days overdue |\n|---|---|---|---|---|---|\n" + "\n".join(
         f"| {u} | {e or ''} | {c or ''} | {a or ''} | {d} | {n} |" for u, e, c, a, d, n in top)
+    soon = client.execute_sql(query(client, "top_due_soon", limit=10))
+    due_soon = "| user_id | email | content | audience | due |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {u} | {e or ''} | {c or ''} | {a or ''} | {d} |" for u, e, c, a, d in soon)
     return {"complete": MetadataValue.int(int(complete)), "overdue": MetadataValue.int(int(overdue)),
             "completion_rate": MetadataValue.float(round(int(complete) / int(total), 4) if total else 0.0),
             "by_audience": MetadataValue.md(compliance_chart_markdown([tuple(r) for r in audiences])),
-            "top_overdue": MetadataValue.md(table)}
+            "top_overdue": MetadataValue.md(table), "top_due_soon": MetadataValue.md(due_soon)}
 
 
-EXTRAS = {"user_activity_daily": _daily, "user_activity_summary": _summary, "content_engagement": _engagement,
+def _compliance_daily(client, variables: dict[str, str]) -> dict[str, Any]:
+    first, end = variables["lms_first_day"], variables["lms_end_day"]
+    rows, overdue = client.execute_sql(query(client, "compliance_daily_totals", first_day=first, end_day=end))[0]
+    history = [tuple(r) for r in client.execute_sql(query(client, "compliance_daily_history"))]
+    return {"dagster/partition_row_count": MetadataValue.int(int(rows)), "overdue_in_window": MetadataValue.int(int(overdue)),
+            "completion_by_audience": MetadataValue.md(history_chart_markdown(history)),
+            "overdue_per_day": MetadataValue.md(overdue_table(history))}
+
+
+EXTRAS = {"user_activity_daily": _daily, "assignment_compliance_daily": _compliance_daily, "user_activity_summary": _summary, "content_engagement": _engagement,
           "assignment_compliance": _compliance}
 
 
 def _descriptions(model: str) -> dict[str, str]:
-    node = next(n for n in manifest()["nodes"].values() if n["resource_type"] == "model" and n["name"] == model)
-    return {name: column.get("description", "") for name, column in node["columns"].items()}
+    """The model's documented columns; a history's columns that mirror its table take the table's descriptions."""
+    node = next(n for n in manifest()["nodes"].values() if n["resource_type"] in ("model", "snapshot") and n["name"] == model)
+    own = {name: column.get("description", "") for name, column in node["columns"].items()}
+    return {**source_columns().get(model.removesuffix("_history"), {}), **own}
 
 
 def extra_metadata(warehouse: Warehouse, tenant: Tenant, built: set[AssetKey], variables: dict[str, str]) -> dict[AssetKey, dict]:

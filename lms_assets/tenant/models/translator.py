@@ -32,12 +32,21 @@ SUMMARY_AUTOMATION = (
 COMPLIANCE_AUTOMATION = (SUMMARY_AUTOMATION & ~AutomationCondition.any_deps_missing()).with_label(
     "after enrolments, assignments, audiences, users or content update, once all are loaded")
 
+# The history follows every load of what it records.
+HISTORY_AUTOMATION = SUMMARY_AUTOMATION.with_label("after each load of the table it records")
+
 DAILY_MODEL = "user_activity_daily"
+COMPLIANCE_DAILY_MODEL = "assignment_compliance_daily"
+PARTITIONED_MODELS = (DAILY_MODEL, COMPLIANCE_DAILY_MODEL)
 
 
-def automation_for(model: str) -> AutomationCondition:
+def automation_for(model: str, resource_type: str = "model") -> AutomationCondition | None:
+    if resource_type == "snapshot":
+        return HISTORY_AUTOMATION
     if model == DAILY_MODEL:
         return DAILY_AUTOMATION
+    if model == COMPLIANCE_DAILY_MODEL:
+        return None  # the daily schedule rebuilds yesterday and a lookback (late changes), see automation/schedules.py
     return COMPLIANCE_AUTOMATION if model.startswith("assignment_compliance") else SUMMARY_AUTOMATION
 
 
@@ -56,6 +65,6 @@ class LmsDbtTranslator(DagsterDbtTranslator):
         return OWNERS
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
-        if dbt_resource_props["resource_type"] != "model":
+        if dbt_resource_props["resource_type"] not in ("model", "snapshot"):
             return None
-        return automation_for(dbt_resource_props["name"])
+        return automation_for(dbt_resource_props["name"], dbt_resource_props["resource_type"])

@@ -21,7 +21,9 @@ select
     case when e.status in ('open', 'overdue') and e.due_date < {{ as_of }}
          then cast(floor({{ dbt.datediff('e.due_date', as_of, 'second') }} / 86400.0) as {{ dbt.type_bigint() }})
          else 0 end as days_overdue,
-    {{ as_of }} as as_of
+    {{ as_of }} as as_of,
+    e.status = 'open' and e.due_date >= {{ as_of }}
+        and e.due_date < {{ dbt.dateadd('day', var('lms_due_soon_days', 14), as_of) }} as is_due_soon
 from {{ source('lms', 'enrolments') }} as e
 inner join {{ source('lms', 'assignments') }} as a on a.id = e.assignment_id
 left join {{ users }} as u on u.id = e.user_id

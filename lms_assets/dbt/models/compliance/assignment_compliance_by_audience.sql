@@ -7,6 +7,7 @@ select
     {{ lms.count_status('overdue') }} as overdue,
     {{ lms.count_status('scheduled') }} as scheduled,
     cast({{ lms.count_status('complete') }} as {{ lms.type_double() }}) / count(*) as completion_rate,
-    {{ lms.as_bigint('max(days_overdue)') }} as max_days_overdue
+    {{ lms.as_bigint('max(days_overdue)') }} as max_days_overdue,
+    {{ lms.as_bigint('sum(case when is_due_soon then 1 else 0 end)') }} as due_soon
 from {{ ref('assignment_compliance') }}
 group by audience_id
