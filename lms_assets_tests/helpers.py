@@ -53,3 +53,12 @@ def row_count(path: Path, table: str) -> int:
         return query(path, f"select count(*) from lms.{table}")[0][0]
     except (duckdb.CatalogException, duckdb.IOException):
         return 0
+
+
+def pg(url: str, sql: str) -> list[tuple]:
+    """Rows of `sql` on the PostgreSQL database at `url`."""
+    import psycopg2
+
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()

@@ -29,7 +29,7 @@ from lms_assets.sandbox.process import free_port
 from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets_tests.cli import BIN, ROOT
 from lms_assets_tests.graphql import LAUNCH_BACKFILL, graphql, launch_run
-from lms_assets_tests.helpers import expected_activities, utc
+from lms_assets_tests.helpers import expected_activities, pg, utc
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -37,12 +37,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 GRPC_MODULE = ["-m", "lms_assets.definitions"]
 PROD_YAML = ROOT / "deploy" / "dagster.prod.yaml"
 LOADS = {"lms_dimensions", "lms_activities"}  # the steps that read the LMS API (pool `lms_api`)
-
-
-def pg(url: str, sql: str) -> list[tuple]:
-    with psycopg2.connect(url) as con, con.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
 
 
 @dataclass

@@ -10,15 +10,9 @@ import pytest
 from lms_assets.sources.lms import lms_source
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import check_results, materialization_metadata, materialize
-from lms_assets_tests.helpers import expected_activities, utc
+from lms_assets_tests.helpers import expected_activities, pg, utc
 
 pytestmark = pytest.mark.postgres
-
-
-def pg(url: str, sql: str) -> list[tuple]:
-    with psycopg2.connect(url) as con, con.cursor() as cur:
-        cur.execute(sql)
-        return cur.fetchall()
 
 
 def _activities(url: str) -> dict[str, int]:
