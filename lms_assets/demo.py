@@ -17,7 +17,7 @@ import requests
 from dagster import DagsterInstance
 
 from lms_assets.sandbox.process import sandbox_process
-from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, COMPLIANCE_MODELS, lms_key
+from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, COMPLIANCE_MODELS, HISTORY, lms_key
 from lms_assets.tenant.models.queries import query
 from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets.warehouse import Warehouse
@@ -46,10 +46,14 @@ def run(days: int) -> None:
         ("audiences, members, assignments, enrolments", _keys(*ASSIGNMENT_RESOURCES), {}),
         (f"cpd_entries {first}...{last}", _keys("cpd_entries"), ranged),
         ("assignment_compliance and its roll-ups", _keys(*COMPLIANCE_MODELS), {}),
+        ("history of enrolments, assignments, members, users", _keys(*HISTORY), {}),
+        (f"assignment_compliance_daily {last}", _keys("assignment_compliance_daily"), {"dagster/partition": last.isoformat()}),
     ]
     for label, keys, tags in steps:
         started = time.monotonic()
-        result = job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, raise_on_error=False,
+        partition = tags.get("dagster/partition")  # one partition: a key, not a range's tags
+        result = job.execute_in_process(instance=instance, asset_selection=keys, tags={} if partition else tags,
+                                        partition_key=partition, raise_on_error=False,
                                         run_config=QUIET)
         status = "ok" if result.success else "FAILED"
         print(f"  {label:<40} {status} in {time.monotonic() - started:5.1f} s  (run {result.run_id[:8]})", flush=True)

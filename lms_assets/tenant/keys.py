@@ -32,6 +32,7 @@ ASSIGNMENTS = lms_key("assignments")
 ENROLMENTS = lms_key("enrolments")
 CPD_ENTRIES = lms_key("cpd_entries")
 ASSIGNMENT_COMPLIANCE = lms_key("assignment_compliance")
+HISTORY = ("enrolments_history", "assignments_history", "audience_members_history", "users_history")
 COMPLIANCE_MODELS = ("assignment_compliance", "assignment_compliance_by_audience", "assignment_compliance_by_assignment")
 
 # The resources of each `@dlt_assets`, and the tables a complete listing soft-deletes from.
