@@ -4,7 +4,8 @@ Starts the sandbox at its default size (realistic records, no faults), loads con
 activities and the assignment listings once, then times each as its own `dagster asset materialize`
 process (a run launched by the sensor is a process of its own): (1) the sensor's daily update, one
 activity day's `user_activity_daily` partition and then `user_activity_summary`; (2) the compliance
-rebuild. `--root` runs the same against another checkout (`git worktree add /tmp/old <commit>`), so
+rebuild; and the history's cost (issue #35): (3) the assignment listings' load alone, (4) the history's
+snapshots after it, (5) one day of `assignment_compliance_daily`. `--root` runs the same against another checkout (`git worktree add /tmp/old <commit>`), so
 the figures before and after a change come from one machine in one sitting.
 """
 
@@ -27,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 START, DAYS = "2024-01-01", 30
 COMPLIANCE = ("lms/assignment_compliance", "lms/assignment_compliance_by_audience", "lms/assignment_compliance_by_assignment")
+HISTORY = ("lms/enrolments_history", "lms/assignments_history", "lms/audience_members_history", "lms/users_history")
+ASSIGNMENT_LOADS = "lms/audiences,lms/audience_members,lms/assignments,lms/enrolments"
+FIGURES = ("daily_partition_s", "summary_s", "compliance_rebuild_s", "assignment_load_s", "history_snapshots_s", "compliance_day_s")
 
 
 def _materialize(root: Path, env: dict, select: str, partition: str | None = None, tags: str | None = None) -> float:
@@ -58,16 +62,21 @@ def bench(root: Path, repeats: int) -> dict:
                "SOURCES__LMS__USERNAME": "sandbox", "SOURCES__LMS__PASSWORD": "bench-pw", "SOURCES__LMS__START_DATE": START,
                "DESTINATION__DUCKDB__CREDENTIALS": str(Path(tmp) / "warehouse.duckdb"), "LMS_PIPELINES_DIR": str(Path(tmp) / "dlt")}
         last = f"2024-01-{DAYS:02d}"
-        _materialize(root, env, "lms/content,lms/users,lms/audiences,lms/audience_members,lms/assignments,lms/enrolments")
+        _materialize(root, env, f"lms/content,lms/users,{ASSIGNMENT_LOADS}")
         _materialize(root, env, "lms/activities", tags=json.dumps(range_tags(START, last)))
         compliance = _existing(root, env, COMPLIANCE)
-        daily, summary, report = [], [], []
+        history = _existing(root, env, HISTORY)
+        out: dict[str, list[float]] = {name: [] for name in FIGURES}
         for _ in range(repeats):
-            daily.append(_materialize(root, env, "lms/user_activity_daily", partition=last))
-            summary.append(_materialize(root, env, "lms/user_activity_summary"))
-            report.append(_materialize(root, env, compliance))
-    return {"root": str(root), "daily_partition_s": daily, "summary_s": summary,
-            "sensor_update_s": [d + s for d, s in zip(daily, summary, strict=True)], "compliance_rebuild_s": report}
+            out["daily_partition_s"].append(_materialize(root, env, "lms/user_activity_daily", partition=last))
+            out["summary_s"].append(_materialize(root, env, "lms/user_activity_summary"))
+            out["compliance_rebuild_s"].append(_materialize(root, env, compliance))
+            out["assignment_load_s"].append(_materialize(root, env, ASSIGNMENT_LOADS))
+            if history:
+                out["history_snapshots_s"].append(_materialize(root, env, history))
+                out["compliance_day_s"].append(_materialize(root, env, "lms/assignment_compliance_daily", partition=last))
+    out["sensor_update_s"] = [d + s for d, s in zip(out["daily_partition_s"], out["summary_s"], strict=True)]
+    return {"root": str(root), **out}
 
 
 def main() -> None:
@@ -76,8 +85,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     result = bench(args.root.resolve(), args.repeats)
-    for name in ("daily_partition_s", "summary_s", "sensor_update_s", "compliance_rebuild_s"):
+    for name in (*FIGURES, "sensor_update_s"):
         values = result[name]
+        if not values:
+            print(f"{name:<22} (not in this checkout)")
+            continue
         print(f"{name:<22} median {statistics.median(values):6.2f} s   ({', '.join(f'{v:.2f}' for v in values)})")
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

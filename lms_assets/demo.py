@@ -62,7 +62,8 @@ def run(days: int) -> None:
     with Warehouse.from_env().sql_client() as client:
         print("\nrow counts in dataset lms:")
         for table in ("content", "users", "activities", "user_activity_daily", "user_activity_summary", "content_engagement",
-                      "audiences", "audience_members", "assignments", "enrolments", "cpd_entries", "assignment_compliance"):
+                      "audiences", "audience_members", "assignments", "enrolments", "cpd_entries", "assignment_compliance",
+                      "enrolments_history", "assignment_compliance_daily"):
             print(f"  {table:<24} {client.execute_sql(f'SELECT COUNT(*) FROM lms.{table}')[0][0]:>8}")
         print("\ntop users by activity:")
         for row in client.execute_sql(query(client, "top_users", limit=5)):
@@ -95,6 +96,13 @@ def main() -> None:
         served = requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()
         print(f"\nthe sandbox served {served['requests']} requests: {served['by_status']}")
         print(f"demo finished in {elapsed:.1f} s")
+    db = Warehouse.from_env().duckdb_path
+    print(f"\nthe warehouse: {db} (DuckDB, schema lms). One query to try, who is overdue (an open enrolment past its due\n"
+          "date counts too):\n"
+          f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True).sql("
+          "'select user_id, content_title, audience_name, days_overdue from lms.assignment_compliance "
+          "where days_overdue > 0 order by days_overdue desc limit 10'))\"\n"
+          "next: `make dev` opens the UI on these runs; README \"Connecting to your LMS\" loads your own.")
 
 
 if __name__ == "__main__":

@@ -94,4 +94,5 @@ def test_the_automation_sensor_is_on_and_targets_the_summaries():
     targeted = sensor.asset_selection.resolve(defs.resolve_asset_graph())
     assert targeted == {key("user_activity_daily"), key("user_activity_summary"), key("content_engagement"),
                         key("assignment_compliance"), key("assignment_compliance_by_audience"),
-                        key("assignment_compliance_by_assignment")}
+                        key("assignment_compliance_by_assignment"), key("assignment_compliance_daily"),
+                        *(key(f"{t}_history") for t in ("enrolments", "assignments", "audience_members", "users"))}

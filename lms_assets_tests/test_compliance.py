@@ -93,3 +93,34 @@ def test_the_report_asks_for_what_is_not_loaded(lms_env, real_sandbox, instance)
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "need lms/enrolments, lms/assignments, lms/audiences, lms/users, lms/content, not loaded yet" in \
         failure.event_specific_data.error.message
+
+
+@pytest.mark.slow  # the loads, then dbt by hand with a fixed as_of
+def test_due_soon_marks_the_open_enrolments_due_within_the_days_given(lms_env, real_sandbox, instance, monkeypatch):
+    # issue #35: the current report gains the open enrolments due within lms_due_soon_days of its as_of
+    import json
+    import os
+    import subprocess
+
+    from lms_assets.tenant.models.profile import profile_env
+    from lms_assets.tenant.models.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from lms_assets.warehouse import Warehouse
+
+    db = lms_env(real_sandbox)
+    assert materialize(instance, *LOADS).success
+    as_of = "2024-01-03T00:00:00+00:00"
+    env = {**os.environ, **profile_env(Warehouse.from_env()), "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+           "DBT_TARGET_PATH": str(db.parent / "dbt-target"), "DBT_LOG_PATH": str(db.parent / "dbt-target")}
+    done = subprocess.run([DBT_EXECUTABLE, "build", "-s", "assignment_compliance+", "--exclude", "assignment_compliance_daily",
+                           "--vars", json.dumps({"lms_as_of": as_of, "lms_due_soon_days": 14})],
+                          cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:]
+    start = epoch_ms("2024-01-03T00:00:00Z")
+    data = real_sandbox.data
+    due = {data.enrolment_id(a, j): epoch_ms(data.enrolment(a, j)["dueDate"]) for a in range(data.assignments) for j in data.enrolments_of(a)}
+    want = {i for i, (_, _, _, status, _) in expected_report(data, start).items()
+            if status == "open" and start <= due[i] < start + 14 * DAY_MS}
+    got = {r[0] for r in query(db, "SELECT enrolment_id FROM lms.assignment_compliance WHERE is_due_soon")}
+    assert got == want and want
+    assert query(db, "SELECT SUM(due_soon) FROM lms.assignment_compliance_by_audience")[0][0] == len(want)
+

@@ -12,7 +12,7 @@ import requests
 from lms_assets.sandbox import SandboxOptions
 from lms_assets.sandbox import evolving as ev
 from lms_assets.sandbox.data import DAY_MS, parse_timestamp
-from lms_assets_tests.dagster_helpers import check_results, materialize
+from lms_assets_tests.dagster_helpers import check_results, materialization_metadata, materialize
 from lms_assets_tests.helpers import query
 
 LOADS = ("audiences", "audience_members", "assignments", "enrolments")
@@ -73,6 +73,10 @@ def test_a_week_loaded_day_by_day_equals_the_sandbox_at_each_days_end(lms_env, m
     # the data set moves: statuses change over the week, the deleted assignment leaves, counts are not constant
     assert expected(data, _day(0)) != expected(data, _day(DAYS - 1))
     assert check_results(result)["assignment_compliance_daily_one_row_per_day_assignment_audience"].passed
+    meta = materialization_metadata(result, "assignment_compliance_daily")
+    assert meta["dagster/partition_row_count"] == sum(len(expected(data, _day(i))) for i in range(DAYS))
+    assert "data:image/svg+xml;base64," in meta["completion_by_audience"]
+    assert f"| {_day(DAYS - 1)} | {sum(v[3] for v in expected(data, _day(DAYS - 1)).values())} |" in meta["overdue_per_day"]
 
     # a reopened enrolment (recertification) keeps both cycles: complete, then open with a new due date
     reopened = [(a, j) for a in range(data.assignments) for j in data.enrolments_of(a)
