@@ -139,15 +139,16 @@ def test_a_teams_own_dbt_project_builds_on_the_package(lms_env, sandbox, instanc
     (project / "packages.yml").write_text(f"packages:\n  - local: {DBT_PROJECT}\n")
     dbt = str(Path(sys.executable).with_name("dbt"))
     env = {**os.environ, "OUTER_DUCKDB_PATH": str(db), "DBT_PROFILES_DIR": str(project), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    for command in (["deps"], ["build", "--select", "+engaged_learners"], ["docs", "generate"]):
+    # cautious: the package's tests of models not selected (they read the same sources) stay out, as docs/dbt.md says
+    for command in (["deps"], ["build", "--select", "+engaged_learners", "--indirect-selection", "cautious"], ["docs", "generate"]):
         done = subprocess.run([dbt, *command], cwd=project, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stdout[-3000:]
     got = set(query(db, "SELECT user_id, activity_count, active_days FROM analytics.engaged_learners"))
-    want = set(query(db, "SELECT user_id, activity_count, active_days FROM analytics_lms_models.user_activity_summary "
+    want = set(query(db, "SELECT user_id, activity_count, active_days FROM lms_models.user_activity_summary "
                          "WHERE active_days >= 2 AND NOT is_deleted"))
     assert got == want and len(got) > 10
     catalog = (project / "target" / "catalog.json").read_text()
-    assert "analytics_lms_models" in catalog and "engaged_learners" in catalog
+    assert "lms_models" in catalog and "engaged_learners" in catalog
 
 
 def test_the_dbt_version_is_the_installed_dbt_cores():

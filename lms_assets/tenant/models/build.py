@@ -112,7 +112,9 @@ def build_models(context: AssetExecutionContext, tenant: Tenant, warehouse_resou
     # dbt's target folder of this invocation (compiled SQL, run results, its log) is removed after it:
     # dagster-dbt's default keeps one folder per run inside the project, without end
     with tempfile.TemporaryDirectory(prefix="lms-dbt-") as target, warehouse.file_lock(), dbt_profile(warehouse):
-        invocation = dbt.cli(["build", "--vars", json.dumps(variables)], context=context, raise_on_error=False,
+        # checks alone run as `dbt test`: `dbt build` would skip the tests of a model downstream of one whose test failed
+        command = "build" if models else "test"
+        invocation = dbt.cli([command, "--vars", json.dumps(variables)], context=context, raise_on_error=False,
                              target_path=Path(target))
         invocation.manifest = _runtime_manifest(warehouse)
         # dagster-dbt reads each model's columns on a pool of threads, each entering the dbt project's folder

@@ -1,21 +1,23 @@
 {#- The compliance report as it stood at the end of each UTC day, from the history: each enrolment's latest
     version with updatedAt before the next day's 00:00:00Z, leaving out archived enrolments and those of
     assignments deleted by then (their deletedAt). Incremental by partition like user_activity_daily: a run
-    replaces exactly the days [lms_first_day, lms_end_day). -#}
+    replaces exactly the days [lms_first_day, lms_end_day); without them (dbt by hand) it rebuilds every day
+    from the day history began to yesterday. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['day', 'assignment_id', 'audience_id'],
     on_schema_change='fail',
     pre_hook=(
-        "{% if is_incremental() %}"
+        "{% if is_incremental() and var('lms_first_day', none) %}"
         "delete from {{ this }} where day >= {{ lms.date_literal(var('lms_first_day')) }}"
-        " and day < {{ lms.date_literal(var('lms_end_day')) }}{% endif %}"
+        " and day < {{ lms.date_literal(var('lms_end_day')) }}"
+        "{% elif is_incremental() %}delete from {{ this }}{% endif %}"
     ),
 ) }}
 
 with days as (
-    {{ lms.day_series(var('lms_first_day'), var('lms_end_day')) }}
+    {{ lms.day_series(var('lms_first_day', none), var('lms_end_day', none)) }}
 ),
 
 enrolments as (
