@@ -18,10 +18,11 @@ from lms_assets_tests.graphql import graphql, launch_run
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-LMS_ASSETS = ["lms/activities", "lms/assignment_compliance", "lms/assignment_compliance_by_assignment",
-              "lms/assignment_compliance_by_audience", "lms/assignments", "lms/audience_members", "lms/audiences",
-              "lms/content", "lms/content_engagement", "lms/cpd_entries", "lms/enrolments", "lms/user_activity_daily",
-              "lms/user_activity_summary", "lms/users"]
+LMS_ASSETS = sorted(["lms/activities", "lms/assignment_compliance", "lms/assignment_compliance_by_assignment",
+                     "lms/assignment_compliance_by_audience", "lms/assignment_compliance_daily", "lms/assignments",
+                     "lms/audience_members", "lms/audiences", "lms/content", "lms/content_engagement", "lms/cpd_entries",
+                     "lms/enrolments", "lms/user_activity_daily", "lms/user_activity_summary", "lms/users",
+                     *(f"lms/{t}_history" for t in ("enrolments", "assignments", "audience_members", "users"))])
 
 
 def _browser_or_skip():
