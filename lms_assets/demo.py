@@ -45,8 +45,7 @@ def run(days: int) -> None:
         ("user_activity_summary, content_engagement", _keys("user_activity_summary", "content_engagement"), {}),
         ("audiences, members, assignments, enrolments", _keys(*ASSIGNMENT_RESOURCES), {}),
         (f"cpd_entries {first}...{last}", _keys("cpd_entries"), ranged),
-        ("assignment_compliance and its roll-ups", _keys(*COMPLIANCE_MODELS), {}),
-        ("history of enrolments, assignments, members, users", _keys(*HISTORY), {}),
+        ("assignment_compliance, roll-ups and history", _keys(*COMPLIANCE_MODELS, *HISTORY), {}),
         (f"assignment_compliance_daily {last}", _keys("assignment_compliance_daily"), {"dagster/partition": last.isoformat()}),
     ]
     for label, keys, tags in steps:

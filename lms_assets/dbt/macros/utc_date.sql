@@ -39,7 +39,7 @@
 
 {# The run's instant: the `lms_as_of` var (set by Dagster, one instant for the whole report), else now. #}
 {% macro as_of() -%}
-  {%- if var('lms_as_of', none) -%}{{ lms.timestamp_tz_literal(var('lms_as_of')) }}
+  {%- if lms.setting('lms_as_of') -%}{{ lms.timestamp_tz_literal(lms.setting('lms_as_of')) }}
   {%- else -%}{{ dbt.current_timestamp() }}{%- endif -%}
 {%- endmacro %}
 

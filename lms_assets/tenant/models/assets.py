@@ -34,17 +34,14 @@ def build_model_assets(tenant: Tenant) -> list:
             check_history_began(warehouse.get(tenant.dataset), tenant, days["lms_first_day"])
         yield from build_models(context, tenant, warehouse, dbt, days)
 
-    @dbt_assets(manifest=project.manifest_path, project=project, select="resource_type:snapshot", name=tenant.name("history"),
-                dagster_dbt_translator=translator)
-    def history(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
-        check_versions(warehouse.get(tenant.dataset), tenant, {key.path[-1] for key in context.selected_asset_keys})
-        yield from build_models(context, tenant, warehouse, dbt, {})
-
-    @dbt_assets(manifest=project.manifest_path, project=project, exclude=" ".join([*PARTITIONED_MODELS, "resource_type:snapshot"]),
+    # The unpartitioned models and the history's snapshots: one dbt invocation when the sensor asks for both
+    # after an assignments load (a dbt process costs seconds to start).
+    @dbt_assets(manifest=project.manifest_path, project=project, exclude=" ".join(PARTITIONED_MODELS),
                 name=tenant.name("models"), dagster_dbt_translator=translator)
     def models(context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+        check_versions(warehouse.get(tenant.dataset), tenant, {key.path[-1] for key in context.selected_asset_keys})
         # one instant for the whole report: days_overdue is counted to it and kept in every row (as_of)
         yield from build_models(context, tenant, warehouse, dbt, {"lms_as_of": datetime.now(timezone.utc).isoformat(),
                                                                   "lms_due_soon_days": due_soon_days()})
 
-    return [daily_models, history, models]
+    return [daily_models, models]

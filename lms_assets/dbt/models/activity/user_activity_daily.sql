@@ -1,17 +1,17 @@
 {#- Incremental by partition: a run with lms_first_day/lms_end_day (a partition window of UTC days) deletes
     exactly those days and inserts them again in one transaction, so days that lost every row go too and the
     days outside the window are untouched. Without the vars it builds every day. -#}
-{%- set first_day = var('lms_first_day', none) -%}
-{%- set end_day = var('lms_end_day', none) -%}
+{%- set first_day = lms.setting('lms_first_day') -%}
+{%- set end_day = lms.setting('lms_end_day') -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key=['user_id', 'activity_date'],
     on_schema_change='fail',
     pre_hook=(
-        "{% if is_incremental() and var('lms_first_day', none) %}"
-        "delete from {{ this }} where activity_date >= {{ lms.date_literal(var('lms_first_day')) }}"
-        " and activity_date < {{ lms.date_literal(var('lms_end_day')) }}{% endif %}"
+        "{% if is_incremental() and lms.setting('lms_first_day') %}"
+        "delete from {{ this }} where activity_date >= {{ lms.date_literal(lms.setting('lms_first_day')) }}"
+        " and activity_date < {{ lms.date_literal(lms.setting('lms_end_day')) }}{% endif %}"
     ),
 ) }}
 

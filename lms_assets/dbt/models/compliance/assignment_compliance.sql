@@ -23,7 +23,7 @@ select
          else 0 end as days_overdue,
     {{ as_of }} as as_of,
     e.status = 'open' and e.due_date >= {{ as_of }}
-        and e.due_date < {{ dbt.dateadd('day', var('lms_due_soon_days', 14), as_of) }} as is_due_soon
+        and e.due_date < {{ dbt.dateadd('day', lms.setting('lms_due_soon_days', 14), as_of) }} as is_due_soon
 from {{ source('lms', 'enrolments') }} as e
 inner join {{ source('lms', 'assignments') }} as a on a.id = e.assignment_id
 left join {{ users }} as u on u.id = e.user_id

@@ -9,15 +9,15 @@
     unique_key=['day', 'assignment_id', 'audience_id'],
     on_schema_change='fail',
     pre_hook=(
-        "{% if is_incremental() and var('lms_first_day', none) %}"
-        "delete from {{ this }} where day >= {{ lms.date_literal(var('lms_first_day')) }}"
-        " and day < {{ lms.date_literal(var('lms_end_day')) }}"
+        "{% if is_incremental() and lms.setting('lms_first_day') %}"
+        "delete from {{ this }} where day >= {{ lms.date_literal(lms.setting('lms_first_day')) }}"
+        " and day < {{ lms.date_literal(lms.setting('lms_end_day')) }}"
         "{% elif is_incremental() %}delete from {{ this }}{% endif %}"
     ),
 ) }}
 
 with days as (
-    {{ lms.day_series(var('lms_first_day', none), var('lms_end_day', none)) }}
+    {{ lms.day_series(lms.setting('lms_first_day'), lms.setting('lms_end_day')) }}
 ),
 
 enrolments as (
