@@ -14,7 +14,7 @@ from dagster import AssetCheckResult, AssetExecutionContext, Failure, Output
 from dagster_dbt import DbtCliInvocation, DbtCliResource
 
 from lms_assets.tenant.models.extras import extra_metadata
-from lms_assets.tenant.models.profile import dbt_profile, partial_parse
+from lms_assets.tenant.models.profile import SETTINGS, dbt_profile, partial_parse
 from lms_assets.tenant.models.project import manifest
 from lms_assets.tenant.resources import WarehouseResource
 from lms_assets.tenant.tenant import Tenant
@@ -109,7 +109,7 @@ def build_models(context: AssetExecutionContext, tenant: Tenant, warehouse_resou
             f"The models {', '.join(m['name'] for m in models)} need {', '.join(tenant.key(t).to_user_string() for t in missing)}, "
             f"not loaded yet: materialize them first, then these models."), allow_retries=False)
     cwd = os.getcwd()
-    settings = {f"LMS_DBT_{name.upper()[4:]}": str(value) for name, value in variables.items()}
+    settings = {SETTINGS[name]: str(value) for name, value in variables.items()}
     # dbt's target folder of this invocation (compiled SQL, run results, its log) is removed after it:
     # dagster-dbt's default keeps one folder per run inside the project, without end
     with tempfile.TemporaryDirectory(prefix="lms-dbt-") as target, warehouse.file_lock(), dbt_profile(warehouse, settings), \

@@ -15,9 +15,13 @@ from pathlib import Path
 from typing import Iterator
 
 from lms_assets.warehouse import Warehouse
+from lms_assets.warehouse.memory import set_env
 
 MODELLED = ("duckdb", "postgres")
 PARTIAL_PARSE = "partial_parse.msgpack"
+# The dbt vars Dagster passes per run, and the environment variable the `setting` macro reads for each.
+SETTINGS = {"lms_first_day": "LMS_DBT_FIRST_DAY", "lms_end_day": "LMS_DBT_END_DAY", "lms_as_of": "LMS_DBT_AS_OF",
+            "lms_due_soon_days": "LMS_DBT_DUE_SOON_DAYS"}
 PROFILE_VARIABLES = ("LMS_DBT_TARGET", "LMS_DBT_SCHEMA", "LMS_DBT_DUCKDB_PATH", "LMS_DBT_DUCKDB_MEMORY_LIMIT", "LMS_DBT_HOST",
                      "LMS_DBT_PORT", "LMS_DBT_USER", "LMS_DBT_DBNAME", "DBT_ENV_SECRET_LMS_PASSWORD",
                      # the run's settings, read by the `setting` macro
@@ -51,17 +55,8 @@ def profile_env(warehouse: Warehouse) -> dict[str, str]:
 @contextlib.contextmanager
 def dbt_profile(warehouse: Warehouse, settings: dict[str, str] | None = None) -> Iterator[None]:
     """The profile's variables and the run's settings (LMS_DBT_FIRST_DAY, ...; see the `setting` macro) in the environment."""
-    values = {**profile_env(warehouse), **(settings or {})}
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
+    with set_env(**profile_env(warehouse), **(settings or {})):
         yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextlib.contextmanager
