@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 # The dbt manifest, parsed once here rather than on every definitions load (lms_assets/tenant/models/project.py).
 MANIFEST := lms_assets/dbt/target/manifest.json
-$(MANIFEST): $(STAMP) $(shell find lms_assets/dbt -name '*.sql' -o -name '*.yml' -not -path '*/target/*')
+$(MANIFEST): $(STAMP) $(shell find lms_assets/dbt -path '*/target' -prune -o \( -name '*.sql' -o -name '*.yml' \) -print)
 	$(PY) -c 'from lms_assets.tenant.models.project import prepare; print("dbt manifest:", prepare())'
 
 setup: $(STAMP) $(MANIFEST)
