@@ -30,7 +30,12 @@ def _keys(*names: str) -> list:
     return [lms_key(n) for n in names]
 
 
-def run(days: int) -> None:
+def _clock(base_url: str, day: date) -> None:
+    """The evolving sandbox serves enrolments and assignments as they stand at the end of `day`."""
+    requests.post(f"{base_url}/_sandbox/clock", params={"at": f"{day.isoformat()}T23:59:59Z"}, timeout=10).raise_for_status()
+
+
+def run(days: int, base_url: str) -> None:
     from lms_assets.definitions import defs
 
     job = defs.resolve_implicit_global_asset_job_def()
@@ -38,21 +43,25 @@ def run(days: int) -> None:
     first = date.fromisoformat(os.environ["SOURCES__LMS__START_DATE"])
     last = first + timedelta(days=days - 1)
     ranged = range_tags(first.isoformat(), last.isoformat())
+    # The assignments are loaded twice, three days apart, so the history holds a few days of changes to report.
+    _clock(base_url, last - timedelta(days=3))
+    history_from = last - timedelta(days=2)
     steps = [
-        ("content and users", _keys("content", "users"), {}),
+        ("content, users and the assignment listings", _keys("content", "users", *ASSIGNMENT_RESOURCES), {}),
         (f"activities {first}...{last}", _keys("activities"), ranged),
         (f"user_activity_daily {first}...{last}", _keys("user_activity_daily"), ranged),
-        ("user_activity_summary, content_engagement", _keys("user_activity_summary", "content_engagement"), {}),
-        ("audiences, members, assignments, enrolments", _keys(*ASSIGNMENT_RESOURCES), {}),
+        ("user_activity_summary, content_engagement, history", _keys("user_activity_summary", "content_engagement", *HISTORY), {}),
+        (f"the assignment listings again, at {last}'s end", _keys(*ASSIGNMENT_RESOURCES), {"clock": last}),
         (f"cpd_entries {first}...{last}", _keys("cpd_entries"), ranged),
         ("assignment_compliance, roll-ups and history", _keys(*COMPLIANCE_MODELS, *HISTORY), {}),
-        (f"assignment_compliance_daily {last}", _keys("assignment_compliance_daily"), {"dagster/partition": last.isoformat()}),
+        (f"assignment_compliance_daily {history_from}...{last}", _keys("assignment_compliance_daily"),
+         range_tags(history_from.isoformat(), last.isoformat())),
     ]
     for label, keys, tags in steps:
+        if "clock" in tags:
+            _clock(base_url, tags.pop("clock"))
         started = time.monotonic()
-        partition = tags.get("dagster/partition")  # one partition: a key, not a range's tags
-        result = job.execute_in_process(instance=instance, asset_selection=keys, tags={} if partition else tags,
-                                        partition_key=partition, raise_on_error=False,
+        result = job.execute_in_process(instance=instance, asset_selection=keys, tags=tags, raise_on_error=False,
                                         run_config=QUIET)
         status = "ok" if result.success else "FAILED"
         print(f"  {label:<40} {status} in {time.monotonic() - started:5.1f} s  (run {result.run_id[:8]})", flush=True)
@@ -82,7 +91,7 @@ def main() -> None:
     start = os.environ.setdefault("SOURCES__LMS__START_DATE", "2024-01-01")
     with sandbox_process("--activities", str(args.activities), "--start", start, "--days", str(args.days),
                          "--fault-rate", str(args.fault_rate), "--password", SANDBOX_PASSWORD,
-                         "--profile", args.profile) as base_url:
+                         "--profile", args.profile, "--evolving") as base_url:
         # The sandbox's own credentials, set for this process only.
         os.environ.update(SOURCES__LMS__BASE_URL=base_url, SOURCES__LMS__USERNAME=SANDBOX_USER,
                           SOURCES__LMS__PASSWORD=SANDBOX_PASSWORD)
@@ -90,7 +99,7 @@ def main() -> None:
         print(f"sandbox LMS API on {base_url} ({args.profile} records, fault rate {args.fault_rate}); "
               "loading through Dagster:", flush=True)
         started = time.monotonic()
-        run(args.days)
+        run(args.days, base_url)
         elapsed = time.monotonic() - started
         served = requests.get(f"{base_url}/_sandbox/stats", timeout=10).json()
         print(f"\nthe sandbox served {served['requests']} requests: {served['by_status']}")
