@@ -1,9 +1,10 @@
 """`make demo`: the main job on the embedded defaults, through Dagster.
 
-Starts the sandbox API (with its default fault rate), materializes content and users, a
-30-day activity range in one run, the summaries, audiences, members, assignments and enrolments,
-the CPD range and the compliance report with their checks into DuckDB, then prints row counts,
-the top users and compliance by audience. Runs land in DAGSTER_HOME, so `make dev` shows them afterwards.
+Starts the sandbox API (its evolving mode, with its default fault rate), materializes content, users
+and the assignment listings, a 30-day range of activities, CPD entries and the daily model in one run,
+the summaries and the history, the assignment listings again three days later by the sandbox's clock,
+the compliance report and three days of daily compliance from the history, with their checks, into
+DuckDB; then prints row counts, the top users and compliance by audience. Runs land in DAGSTER_HOME, so `make dev` shows them afterwards.
 """
 
 from __future__ import annotations
@@ -48,11 +49,10 @@ def run(days: int, base_url: str) -> None:
     history_from = last - timedelta(days=2)
     steps = [
         ("content, users and the assignment listings", _keys("content", "users", *ASSIGNMENT_RESOURCES), {}),
-        (f"activities {first}...{last}", _keys("activities"), ranged),
-        (f"user_activity_daily {first}...{last}", _keys("user_activity_daily"), ranged),
+        (f"activities, cpd_entries, user_activity_daily {first}...{last}", _keys("activities", "cpd_entries", "user_activity_daily"),
+         ranged),
         ("user_activity_summary, content_engagement, history", _keys("user_activity_summary", "content_engagement", *HISTORY), {}),
         (f"the assignment listings again, at {last}'s end", _keys(*ASSIGNMENT_RESOURCES), {"clock": last}),
-        (f"cpd_entries {first}...{last}", _keys("cpd_entries"), ranged),
         ("assignment_compliance, roll-ups and history", _keys(*COMPLIANCE_MODELS, *HISTORY), {}),
         (f"assignment_compliance_daily {history_from}...{last}", _keys("assignment_compliance_daily"),
          range_tags(history_from.isoformat(), last.isoformat())),
