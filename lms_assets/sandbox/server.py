@@ -453,7 +453,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.tokens: dict[str, list] = {}  # token -> [expires at (monotonic), requests left or None]
         self.touched: dict[tuple[int, int], dict] = {}  # (assignment, user) -> enrolment updated by touch_enrolments
         self.vanished: dict[str, set[str]] = {}  # path -> ids deleted by --vanish
-        self._stamps: dict[int, dict[int, int]] = {}  # assignment -> {user: updatedAt in epoch ms}
+        self._stamps: dict = {}  # assignment (or (assignment, clock) when evolving) -> {user: updatedAt in epoch ms}
         self.clock_ms = self.data.start_ms  # --evolving: the instant whose state the API serves
         self._parents: dict[str, dict[str, int]] = {}  # "audiences" / "assignments" -> {id: index}
 
@@ -488,9 +488,10 @@ class SandboxHTTPServer(ThreadingHTTPServer):
             return above and (hi is None or (ms <= hi if inclusive else ms < hi))
 
         with self._drift_lock:
-            stamps = None if self.options.evolving else self._stamps.get(a)  # the clock moves: never cached
+            key = (a, self.clock_ms) if self.options.evolving else a  # evolving: the stamps of the clock served
+            stamps = self._stamps.get(key)
             if stamps is None:  # each enrolment's updatedAt, computed once (touch_enrolments updates them)
-                stamps = self._stamps[a] = {j: parse_timestamp(make(j)["updatedAt"]) for j in data.enrolments_of(a)}
+                stamps = self._stamps[key] = {j: parse_timestamp(make(j)["updatedAt"]) for j in data.enrolments_of(a)}
             return [j for j, ms in stamps.items() if inside(ms)], make
 
     def _index(self, kind: str, parent: str, count: int, make_id) -> int:
