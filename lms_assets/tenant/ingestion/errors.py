@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from dagster import Failure
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
@@ -16,11 +18,18 @@ from lms_assets.sources.lms.helpers import (
     quoted_message,
 )
 from lms_assets.warehouse.memory import exception_chain, is_out_of_memory
+from lms_assets.warehouse.outage import WarehouseUnavailableError
+
+_SETTING = re.compile(r"^LMS_[A-Z_]+ is .*: set it to ")
 
 
 def describe(exc: BaseException, section: str = "lms", dataset: str = "lms") -> tuple[str, bool] | None:
     """(message, permanent) for a failure we can explain; None to let the original stand."""
     for cause in exception_chain(exc):
+        if isinstance(cause, WarehouseUnavailableError):
+            return str(cause), cause.permanent
+        if type(cause) is ValueError and _SETTING.match(str(cause)):  # our settings' own sentences (config.py)
+            return str(cause), True
         if isinstance(cause, ConfigFieldMissingException):
             keys = ", ".join(f"sources.{section}.{f}" for f in cause.fields)
             envs = ", ".join(f"SOURCES__{section.upper()}__{f.upper()}" for f in cause.fields)
