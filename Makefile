@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-lock
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: setup demo test test-fast lint check-defs dev dg-dev bench bench-models lock clean
+.PHONY: setup demo test test-fast lint check-defs dev dev-lms dg-dev bench bench-models lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: setup
 
 # dg reads [tool.dg] in pyproject.toml; VIRTUAL_ENV tells it the project's venv is the active one.
 check-defs: setup
-	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/dg check defs
+	LMS_STRICT_TENANTS=1 VIRTUAL_ENV=$(CURDIR)/$(VENV) $(VENV)/bin/dg check defs
 
 dev: setup $(DAGSTER_HOME)/dagster.yaml
 	@$(PY) -m lms_assets.sandbox --profile realistic --port 8765 & SANDBOX=$$!; \
@@ -49,6 +49,14 @@ dev: setup $(DAGSTER_HOME)/dagster.yaml
 	$(PY) -m lms_assets.pools; \
 	SOURCES__LMS__USERNAME=sandbox SOURCES__LMS__PASSWORD=sandbox-password \
 	  $(VENV)/bin/dagster dev -h 127.0.0.1 -p 3000
+
+# The UI on your own LMS: its settings and secrets from .dlt/ or SOURCES__LMS__* in the environment, no sandbox.
+# check_connection runs first and says what to fix (the UI opens either way). PORT=3000 by default.
+PORT ?= 3000
+dev-lms: setup $(DAGSTER_HOME)/dagster.yaml
+	-$(PY) -m lms_assets.check_connection
+	$(PY) -m lms_assets.pools
+	$(VENV)/bin/dagster dev -h 127.0.0.1 -p $(PORT)
 
 dg-dev: setup $(DAGSTER_HOME)/dagster.yaml
 	@$(PY) -m lms_assets.sandbox --profile realistic --port 8765 & SANDBOX=$$!; \

@@ -125,6 +125,33 @@ class Check:
                  "loads are exact either way")
 
 
+def configuration_problems(section: str, keys: dict, base_url: Optional[str]) -> list[str]:
+    """Every setting a load would refuse, as its sentence: credentials, base URL, start date, then the source's own."""
+    from lms_assets.tenant.ingestion.errors import describe
+    from lms_assets.tenant.tenant import Tenant
+
+    problems: list[str] = []
+
+    def attempt(check) -> None:
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - a setting's error, said in its sentence; anything else as it is
+            said = describe(exc, section, section)
+            sentence = said[0] if said else f"{type(exc).__name__}: {exc}"
+            if sentence not in problems:
+                problems.append(sentence)
+
+    attempt(lambda: make_auth(keys["auth"], None, *(keys[k] for k in ("username", "password", "client_id", "client_secret",
+                                                                      "tenant_id", "region", "token_url"))))
+    if not base_url and not keys["region"]:
+        problems.append(f"sources.{section}.base_url is not set: set SOURCES__{section.upper()}__BASE_URL "
+                        f"(or sources.{section}.region).")
+    attempt(lambda: parse_start_date(dlt.config.get(f"sources.{section}.start_date") or "2024-01-01"))
+    if not problems:  # the source's own checks (per_page, concurrency, personal data, ...) stop at their first
+        attempt(lambda: Tenant(prefix=section, dataset=section, config_section=section).source())
+    return problems
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lms_assets.check_connection", description=__doc__)
     parser.add_argument("--days", type=int, default=7, help="activity window to sample: the first N days from start_date")
@@ -135,17 +162,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     base_url = dlt.config.get(f"sources.{section}.base_url")
     keys = {k: dlt.secrets.get(f"sources.{section}.{k}") for k in ("username", "password", "client_id", "client_secret")}
     keys.update({k: dlt.config.get(f"sources.{section}.{k}") for k in ("auth", "tenant_id", "region", "token_url")})
-    try:
-        if keys["region"]:
-            base_url = region_base_url(keys["region"])
-        make_auth(keys["auth"], None, *(keys[k] for k in ("username", "password", "client_id", "client_secret",
-                                                          "tenant_id", "region", "token_url")))
-    except LmsError as exc:  # a key missing or wrong: the same sentence a load would fail with
-        print(for_section(str(exc), section))
+    problems = configuration_problems(section, keys, base_url)
+    if problems:  # the same sentences a load would fail with, each on a line of its own
+        for problem in problems:
+            print(f"  PROBLEM: {for_section(problem, section)}")
+        print(f"{len(problems)} problem(s) to fix in the configuration of sources.{section} before anything is asked of the API.")
         return 1
-    if not base_url:
-        print(f"sources.{section}.base_url is not set: set SOURCES__{section.upper()}__BASE_URL (or sources.{section}.region).")
-        return 1
+    if keys["region"]:
+        base_url = region_base_url(keys["region"])
     fmt = str(dlt.config.get(f"sources.{section}.timestamp_format") or settings.DEFAULT_TIMESTAMP_FORMAT)
     timeout = float(dlt.config.get(f"sources.{section}.request_timeout") or 30)
     oauth = str(keys["auth"] or "basic").strip().lower() == "oauth2"

@@ -13,32 +13,43 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
+import yaml
 from dagster import BetaWarning, ComponentTree, Definitions, PreviewWarning, in_process_executor
 
-from lms_assets.components import LmsTenantComponent
 from lms_assets.tenant.models.project import dbt_resource
 from lms_assets.tenant.resources import WarehouseResource
 
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-def check_tenants(tenants: list[LmsTenantComponent], where: str = "lms_assets/defs") -> None:
-    """Two tenants may share nothing Dagster or the warehouse keys by name."""
+def check_tenants(defs_dir: Path) -> None:
+    """Two tenants may share nothing Dagster or the warehouse keys by name; a clash names both defs.yaml files."""
+    tenants = tenant_attributes(defs_dir)
     for attribute, what in (("prefix", "a key prefix"), ("dataset", "a dataset")):
-        seen: dict[str, int] = {}
-        for tenant in tenants:
-            value = getattr(tenant, attribute)
-            if value:  # a missing one is the component's to report
-                seen[value] = seen.get(value, 0) + 1
-        shared = sorted(v for v, n in seen.items() if n > 1)
-        if shared:
-            raise ValueError(f"{sum(seen[v] for v in shared)} tenants under {where}/ share {what} ({', '.join(shared)}): give each "
-                             f"tenant's defs.yaml its own {attribute}, or its assets, state and tables would collide.")
-    datasets = {t.dataset for t in tenants if t.dataset}
-    for dataset in sorted(datasets):
+        holders: dict[str, list[str]] = {}
+        for path, attributes in tenants:
+            if attributes.get(attribute):  # a missing one is the component's to report
+                holders.setdefault(str(attributes[attribute]), []).append(path)
+        for value, paths in sorted(holders.items()):
+            if len(paths) > 1:
+                raise ValueError(f"{' and '.join(paths)} share {what} ({value}): give each tenant's defs.yaml its own "
+                                 f"{attribute}, or their assets, state and tables would collide.")
+    datasets = {str(a["dataset"]): path for path, a in tenants if a.get("dataset")}
+    for dataset, path in sorted(datasets.items()):
         if f"{dataset}_staging" in datasets:  # dlt stages a dataset's merges and re-syncs in `<dataset>_staging`
-            raise ValueError(f"A tenant under {where}/ has dataset {dataset}_staging, where dlt stages the loads of the "
-                             f"tenant with dataset {dataset}: give it another dataset.")
+            raise ValueError(f"{datasets[dataset + '_staging']} has dataset {dataset}_staging, where dlt stages the loads "
+                             f"of the tenant of {path} (dataset {dataset}): give it another dataset.")
+
+
+def tenant_attributes(defs_dir: Path) -> list[tuple[str, dict]]:
+    """(path relative to the project, attributes) of every LmsTenantComponent defs.yaml under `defs_dir`."""
+    found = []
+    for path in sorted(defs_dir.rglob("defs.yaml")):
+        for document in yaml.safe_load_all(path.read_text()):
+            if (document or {}).get("type", "").endswith("LmsTenantComponent"):
+                where = path.relative_to(defs_dir.parent.parent) if defs_dir.parent.parent in path.parents else path
+                found.append((str(where), document.get("attributes") or {}))
+    return found
 
 
 def build_defs(warehouse: Optional[WarehouseResource] = None, project: Path = PROJECT) -> Definitions:
@@ -48,7 +59,7 @@ def build_defs(warehouse: Optional[WarehouseResource] = None, project: Path = PR
         warnings.simplefilter("ignore", BetaWarning)
         warnings.simplefilter("ignore", PreviewWarning)
         tree = ComponentTree.for_project(project)
-        check_tenants(tree.get_all_components(of_type=LmsTenantComponent), tree.defs_module_name.replace(".", "/"))
+        check_tenants(tree.defs_module_path)
         tenants = tree.build_defs()
     return Definitions.merge(tenants, Definitions(
         resources={"warehouse": warehouse or WarehouseResource(), "dbt": dbt_resource()},

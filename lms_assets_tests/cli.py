@@ -40,17 +40,22 @@ def finish(proc: subprocess.Popen, timeout: float = 600) -> tuple[int, str]:
 
 
 @contextlib.contextmanager
-def dagster_dev(home: Path, log: Path) -> Iterator[str]:
+def dagster_dev(home: Path, log: Path, make_target: str | None = None) -> Iterator[str]:
     """`dagster dev` (webserver, daemon, code server) with DAGSTER_HOME=home; yields the webserver's URL once
-    the code location has loaded."""
+    the code location has loaded. With `make_target`, `make <target> PORT=...` starts it, as a user would."""
     import requests
 
     from lms_assets.sandbox.process import free_port
     from lms_assets_tests.graphql import graphql
 
     port = free_port()
-    proc = dagster(home, "dev", "-h", "127.0.0.1", "-p", str(port), start_new_session=True,
-                   stdout=log.open("w"), stderr=subprocess.STDOUT)
+    if make_target:
+        proc = subprocess.Popen(["make", make_target, f"PORT={port}", f"PY={sys.executable}"], cwd=ROOT, text=True,
+                                env={**os.environ, "DAGSTER_HOME": str(home)}, start_new_session=True,
+                                stdout=log.open("w"), stderr=subprocess.STDOUT)
+    else:
+        proc = dagster(home, "dev", "-h", "127.0.0.1", "-p", str(port), start_new_session=True,
+                       stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

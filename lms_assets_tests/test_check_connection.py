@@ -66,4 +66,29 @@ def test_it_checks_oauth_credentials_and_the_new_listings(lms_env, make_sandbox,
     assert out.returncode == 1 and "refused the client credentials" in out.stdout
     monkeypatch.setenv("SOURCES__LMS__REGION", "mars")
     out = _check()
-    assert out.returncode == 1 and out.stdout.startswith("sources.lms.region is 'mars'")
+    assert out.returncode == 1 and out.stdout.startswith("  PROBLEM: sources.lms.region is 'mars'")
+
+
+def test_every_configuration_error_is_a_problem_line_naming_the_tenants_own_key(lms_env, sandbox, monkeypatch):
+    """Issue #37: a future start date was a traceback; each bad setting is now a PROBLEM line, nothing asked of the API."""
+    lms_env(sandbox)
+    monkeypatch.delenv("SOURCES__LMS__PASSWORD")
+    monkeypatch.setenv("SOURCES__LMS__START_DATE", "2999-01-01")
+    out = _check()
+    assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
+    assert out.stdout.splitlines() == [
+        "  PROBLEM: sources.lms.password is not set: set SOURCES__LMS__PASSWORD in the environment, or put it in "
+        ".dlt/secrets.toml (see .dlt/secrets.toml.example); sources.lms.auth is basic.",
+        "  PROBLEM: sources.lms.start_date is 2999-01-01, in the future: set it to the first day of activity history "
+        "(YYYY-MM-DD, env SOURCES__LMS__START_DATE).",
+        "2 problem(s) to fix in the configuration of sources.lms before anything is asked of the API."]
+    for name, value in (("BASE_URL", sandbox.base_url), ("USERNAME", "sandbox"), ("PASSWORD", PASSWORD),
+                        ("START_DATE", "2999-01-01"), ("MAX_CONCURRENCY", "x")):
+        monkeypatch.setenv(f"SOURCES__SOUTH_LMS__{name}", value)
+    out = _check("--section", "south_lms")
+    assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr
+    assert "PROBLEM: sources.south_lms.start_date is 2999-01-01, in the future" in out.stdout
+    assert "SOURCES__SOUTH_LMS__START_DATE" in out.stdout and "SOURCES__LMS__" not in out.stdout
+    monkeypatch.setenv("SOURCES__SOUTH_LMS__START_DATE", "2024-01-01")
+    out = _check("--section", "south_lms")
+    assert "PROBLEM: sources.south_lms.max_concurrency is 'x', not of type int" in out.stdout

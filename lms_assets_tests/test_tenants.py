@@ -162,9 +162,10 @@ def test_two_tenants_runs_launched_together_both_load_exactly(two_tenants, dagst
         assert query(db, f"SELECT COUNT(*) FROM lms_{prefix}.users")[0][0] == sb.data.users
 
 
-def _check_defs(project: Path, package: str) -> subprocess.CompletedProcess:
+def _check_defs(project: Path, package: str, **extra_env: str) -> subprocess.CompletedProcess:
+    """`dg check defs` as `make check-defs` runs it: a tenant with a bad setting fails the check (LMS_STRICT_TENANTS)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project), str(ROOT)]), "VIRTUAL_ENV": str(Path(sys.executable).parent.parent),
-           "SOURCES__LMS__START_DATE": "2024-01-01"}
+           "SOURCES__LMS__START_DATE": "2024-01-01", "LMS_STRICT_TENANTS": "1", **extra_env}
     return subprocess.run([str(BIN / "dg"), "check", "defs"], cwd=project, env=env, text=True, capture_output=True, timeout=300)
 
 
@@ -174,13 +175,16 @@ def _check_defs(project: Path, package: str) -> subprocess.CompletedProcess:
      "defs.yaml sets no dataset: every tenant needs a prefix (of its asset keys and names) and a dataset"),
     ({"north": "prefix: same\ndataset: one\nstart_date: '2024-01-01'",
       "south": "prefix: same\ndataset: two\nstart_date: '2024-01-01'"},
-     "2 tenants under {package}/defs/ share a key prefix (same): give each tenant's defs.yaml its own prefix"),
+     "{package}/defs/north/defs.yaml and {package}/defs/south/defs.yaml share a key prefix (same): give each "
+     "tenant's defs.yaml its own prefix"),
     ({"north": "prefix: north\ndataset: shared\nstart_date: '2024-01-01'",
       "south": "prefix: south\ndataset: shared\nstart_date: '2024-01-01'"},
-     "2 tenants under {package}/defs/ share a dataset (shared): give each tenant's defs.yaml its own dataset"),
+     "{package}/defs/north/defs.yaml and {package}/defs/south/defs.yaml share a dataset (shared): give each "
+     "tenant's defs.yaml its own dataset"),
     ({"north": "prefix: north\ndataset: lms\nstart_date: '2024-01-01'",
       "south": "prefix: south\ndataset: lms_staging\nstart_date: '2024-01-01'"},
-     "A tenant under {package}/defs/ has dataset lms_staging, where dlt stages the loads of the tenant with dataset lms"),
+     "{package}/defs/south/defs.yaml has dataset lms_staging, where dlt stages the loads of the tenant of "
+     "{package}/defs/north/defs.yaml (dataset lms)"),
 ], ids=["missing-dataset", "duplicate-prefix", "duplicate-dataset", "staging-dataset"])
 def test_dg_check_defs_names_a_bad_tenant_in_one_sentence(tmp_path, tenants, sentence):
     package = f"bad_{tmp_path.name[-12:].replace('-', '_')}".lower()
@@ -197,6 +201,57 @@ def test_dg_check_defs_passes_on_the_shipped_project_and_two_good_tenants(tmp_pa
     project = make_project(tmp_path / "project", package, TWO_TENANTS)
     result = _check_defs(project, package)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+@pytest.mark.slow
+def test_tenants_scaffolded_under_the_readmes_names_pass_check_defs_unedited(tmp_path):
+    """`staging` once got dataset lms_staging, where dlt stages the first tenant's loads, and a start_date in its YAML."""
+    package = "scaffolded_tenants"
+    project = make_project(tmp_path / "project", package, {"lms": "prefix: lms\ndataset: lms"})
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(project), str(ROOT)]),
+           "VIRTUAL_ENV": str(Path(sys.executable).parent.parent)}
+    for name in ("staging", "emea", "acme-corp"):
+        done = subprocess.run([str(BIN / "dg"), "scaffold", "defs", "lms_assets.components.LmsTenantComponent", name],
+                              cwd=project, env=env, text=True, capture_output=True, timeout=300)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    datasets = {f: (project / package / "defs" / f / "defs.yaml").read_text() for f in ("staging", "emea", "acme-corp")}
+    assert "dataset: staging_lms" in datasets["staging"] and "dataset: lms_emea" in datasets["emea"]
+    assert not any("start_date" in text for text in datasets.values())
+    config = (project / ".dlt" / "config.toml").read_text()
+    assert all(f"[sources.lms_{n}]" in config for n in ("staging", "emea", "acme_corp"))
+    result = _check_defs(project, package)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+@pytest.mark.slow
+def test_a_tenant_with_a_future_start_date_stops_no_other_tenant(tmp_path, monkeypatch, make_sandbox, instance):
+    sb = make_sandbox(**NORTH)
+    package = f"isolated_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
+    project = make_project(tmp_path / "project", package, {
+        "north": TWO_TENANTS["north"], "south": "prefix: south\ndataset: lms_south\nconfig_section: south_lms"})
+    monkeypatch.syspath_prepend(str(project))
+    for name, value in {"LMS_DESTINATION": "duckdb", "DESTINATION__DUCKDB__CREDENTIALS": str(tmp_path / "w.duckdb"),
+                        "LMS_PIPELINES_DIR": str(tmp_path / "dlt"), "SOURCES__NORTH__BASE_URL": sb.base_url,
+                        "SOURCES__NORTH__USERNAME": "sandbox", "SOURCES__NORTH__PASSWORD": PASSWORD,
+                        "SOURCES__SOUTH_LMS__START_DATE": "2999-01-01"}.items():
+        monkeypatch.setenv(name, value)
+    sentence = ("sources.south_lms.start_date is 2999-01-01, in the future: set it to the first day of activity "
+                "history (YYYY-MM-DD, env SOURCES__SOUTH_LMS__START_DATE).")
+    with pytest.warns(UserWarning, match="Tenant south is left out of the code location"):
+        defs = _defs(package)
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"north/users", "north/activities", "north/assignment_compliance"} <= keys
+    assert [k for k in keys if k.startswith("south/")] == ["south/tenant_settings"]
+    assert "north_activities_daily" in {s.name for s in defs.schedules}
+    job = defs.resolve_implicit_global_asset_job_def()
+    assert job.execute_in_process(instance=instance, asset_selection=[AssetKey(["north", "users"])], run_config=LOG_WARNINGS).success
+    broken = job.execute_in_process(instance=instance, asset_selection=[AssetKey(["south", "tenant_settings"])],
+                                    run_config=LOG_WARNINGS, raise_on_error=False)
+    failure = next(e for e in broken.all_events if e.event_type_value == "STEP_FAILURE")
+    assert sentence in str(failure.event_specific_data.error.message)
+    assert "sources.lms." not in str(failure.event_specific_data.error.message)
+    checked = _check_defs(project, package, SOURCES__SOUTH_LMS__START_DATE="2999-01-01")
+    assert checked.returncode != 0 and f"{package}/defs/south/defs.yaml: {sentence}" in checked.stdout + checked.stderr
 
 
 def test_the_first_tenant_keeps_its_keys_and_names(instance: DagsterInstance):

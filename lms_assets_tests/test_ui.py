@@ -14,6 +14,7 @@ import pytest
 
 from lms_assets_tests.cli import ROOT, dagster_dev
 from lms_assets_tests.graphql import graphql, launch_run
+from lms_assets_tests.helpers import query
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = ROOT / "test-artifacts"
@@ -112,3 +113,46 @@ def test_the_ui_shows_the_assets_their_lineage_and_partitions_and_runs_a_materia
         assert time.monotonic() < deadline, f"run {run_id} still {status} after 300 s"
         time.sleep(2)
     assert status == "SUCCESS"
+
+
+def _wait_for_run(url: str, run_id: str) -> str:
+    deadline = time.monotonic() + 300
+    while True:
+        status = graphql(url, "query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }",
+                         {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            return status
+        assert time.monotonic() < deadline, f"run {run_id} still {status} after 300 s"
+        time.sleep(2)
+
+
+def test_make_dev_lms_opens_the_ui_on_ones_own_lms_with_oauth(lms_env, make_sandbox, tmp_path, dagster_home, monkeypatch):
+    """`make dev-lms` (issue #37): no sandbox of its own, no injected password; the LMS and its OAuth client from the environment."""
+    from playwright.sync_api import sync_playwright
+
+    _browser_or_skip()
+    sb = make_sandbox(profile="realistic")
+    sb.options.client_secret = "own-lms-Cl1ent-s3cret"
+    db = lms_env(sb)
+    for name in ("SOURCES__LMS__USERNAME", "SOURCES__LMS__PASSWORD"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("SOURCES__LMS__AUTH", "oauth2")
+    monkeypatch.setenv("SOURCES__LMS__CLIENT_ID", "sandbox-client")
+    monkeypatch.setenv("SOURCES__LMS__CLIENT_SECRET", "own-lms-Cl1ent-s3cret")
+    monkeypatch.setenv("SOURCES__LMS__TOKEN_URL", f"{sb.base_url}/oauth2/token/{sb.options.tenant_id}")
+    log = tmp_path / "make-dev-lms.log"
+    with dagster_dev(dagster_home, log, make_target="dev-lms") as url:
+        assert "PROBLEM" not in log.read_text()  # check_connection ran first and found nothing to fix
+        with sync_playwright() as p:
+            browser = _open_browser(p)
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(f"{url}/assets/lms/users", wait_until="networkidle", timeout=120_000)
+            page.get_by_text("users", exact=True).first.wait_for(timeout=60_000)
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "dev-lms-users.png"))
+            browser.close()
+        run_id = launch_run(url, "__ASSET_JOB", {}, [["lms", "users"]])
+        assert _wait_for_run(url, run_id) == "SUCCESS"
+    assert query(db, "SELECT COUNT(*) FROM lms.users")[0][0] == sb.data.users
+    served = sb.stats.snapshot()
+    assert served["tokens_issued"] >= 1 and served["by_status"].get("401", 0) == 0

@@ -9,10 +9,14 @@ log their slices, soft-delete, re-sync, and come with summaries, checks, schedul
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal, Optional, Union
 
 import dagster as dg
 
+from lms_assets.components.broken import broken_tenant_defs, strict_tenants
+from lms_assets.components.scaffolding import add_section, datasets_beside, free_dataset
+from lms_assets.warehouse import PROJECT_ROOT
 from lms_assets.tenant.tenant import Crons, Tenant
 
 
@@ -25,17 +29,32 @@ class LmsTenantSchedules(dg.Model):
     cpd: Optional[str] = None
 
 
-class LmsTenantScaffolder(dg.Scaffolder):
-    """`dg scaffold defs lms_assets.components.LmsTenantComponent <name>`: a tenant named for its folder, ready to load."""
+class LmsTenantScaffoldParams(dg.Model):
+    """`--json-params '{"start_date": "2025-01-01"}'`: a first day fixed in the YAML (else its section's)."""
 
-    def scaffold(self, request: dg.ScaffoldRequest) -> None:
+    start_date: Optional[str] = None
+
+
+class LmsTenantScaffolder(dg.Scaffolder[LmsTenantScaffoldParams]):
+    """`dg scaffold defs lms_assets.components.LmsTenantComponent <name>`: a tenant named for its folder, ready to load.
+
+    Its dataset is one no other tenant's tables or dlt staging use (`lms_staging` is where the
+    first tenant's loads are staged), and its section in .dlt/config.toml holds its start date,
+    which the YAML leaves to it unless `start_date` is given.
+    """
+
+    @classmethod
+    def get_scaffold_params(cls) -> type[LmsTenantScaffoldParams]:
+        return LmsTenantScaffoldParams
+
+    def scaffold(self, request: dg.ScaffoldRequest[LmsTenantScaffoldParams]) -> None:
         name = request.target_path.name.replace("-", "_").lower()
-        dg.scaffold_component(request, {
-            "prefix": name,
-            "dataset": f"lms_{name}",
-            "config_section": f"lms_{name}",
-            "start_date": "2024-01-01",
-        })
+        attributes = {"prefix": name, "dataset": free_dataset(name, datasets_beside(request.target_path)),
+                      "config_section": f"lms_{name}"}
+        if request.params is not None and request.params.start_date:
+            attributes["start_date"] = request.params.start_date
+        dg.scaffold_component(request, attributes)
+        add_section(Path(request.project_root or PROJECT_ROOT) / ".dlt" / "config.toml", f"lms_{name}", name)
 
 
 @dg.scaffold_with(LmsTenantScaffolder)
@@ -78,6 +97,10 @@ class LmsTenantComponent(dg.Component, dg.Model, dg.Resolvable):
                              "(of its asset keys and names) and a dataset (its warehouse schema) under `attributes:`.")
         try:
             tenant = self.tenant()
-        except ValueError as exc:
-            raise ValueError(f"{context.path / 'defs.yaml'}: {exc}") from None
-        return build_tenant_defs(tenant)
+            tenant.first_day()  # the partitions need it: a bad one is this tenant's mistake, found here
+            return build_tenant_defs(tenant)
+        except ValueError as exc:  # LmsConfigError included: a setting of this tenant's
+            sentence = f"{context.path / 'defs.yaml'}: {exc}"
+            if strict_tenants():
+                raise ValueError(sentence) from None
+            return broken_tenant_defs(self.prefix, sentence)

@@ -18,7 +18,7 @@ import dlt
 from dagster import AssetKey
 
 from lms_assets.sources.lms import lms_source
-from lms_assets.sources.lms.helpers import parse_start_date
+from lms_assets.sources.lms.helpers import for_section, parse_start_date
 from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.tenant.config import ensure_project_config
 
@@ -93,7 +93,13 @@ class Tenant:
                 f"{self.config_key('start_date')} is not set: add it to .dlt/config.toml, set "
                 f"SOURCES__{self.env_section}__START_DATE, or give the tenant a start_date "
                 "(YYYY-MM-DD, the first day of activity history).")
-        return parse_start_date(value).date().isoformat()
+        try:
+            return parse_start_date(value).date().isoformat()
+        except ValueError as exc:
+            if self.start_date:  # given in the tenant's defs.yaml, not read from its section
+                raise ValueError(str(exc).replace("sources.lms.start_date", "its start_date").replace(
+                    "env SOURCES__LMS__START_DATE", "in its defs.yaml")) from None
+            raise ValueError(for_section(str(exc), self.config_section)) from None
 
     def source_factory(self):
         # name = section: dlt would otherwise also look values up under the source's name

@@ -6,7 +6,7 @@ import re
 
 import requests
 from dagster import Failure
-from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.common.schema.exceptions import DataValidationError
 
 from lms_assets.sources.lms.helpers import (
@@ -35,6 +35,10 @@ def describe(exc: BaseException, section: str = "lms", dataset: str = "lms") -> 
             envs = ", ".join(f"SOURCES__{section.upper()}__{f.upper()}" for f in cause.fields)
             return (f"{keys} is not set: set {envs} in the environment, or put it in .dlt/secrets.toml "
                     "(see .dlt/secrets.toml.example).", True)
+        if isinstance(cause, ConfigValueCannotBeCoercedException):
+            kind = getattr(cause.hint, "__name__", str(cause.hint))
+            return (f"sources.{section}.{cause.field_name} is {cause.field_value!r}, not of type {kind}: set "
+                    f"SOURCES__{section.upper()}__{cause.field_name.upper()} (or the key in .dlt/config.toml) to one.", True)
         if isinstance(cause, LmsError):
             return str(cause), isinstance(cause, (LmsAuthError, LmsConfigError, LmsRefusedError))
         if isinstance(cause, DataValidationError):
