@@ -16,8 +16,8 @@ import dagster as dg
 
 from lms_assets.components.broken import broken_tenant_defs, strict_tenants
 from lms_assets.components.scaffolding import add_section, datasets_beside, free_dataset
-from lms_assets.warehouse import PROJECT_ROOT
 from lms_assets.tenant.tenant import Crons, Tenant
+from lms_assets.warehouse import PROJECT_ROOT
 
 
 class LmsTenantSchedules(dg.Model):
