@@ -110,7 +110,7 @@ def main() -> None:
           f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{db}', read_only=True).sql("
           "'select user_id, content_title, audience_name, days_overdue from lms.assignment_compliance "
           "where days_overdue > 0 order by days_overdue desc limit 10'))\"\n"
-          "next: `make dev` opens the UI on these runs; README \"Connecting to your LMS\" loads your own.")
+          "next: `make dev` opens the UI on these runs; README \"Connect your LMS\" (`make dev-lms`) loads your own.")
 
 
 if __name__ == "__main__":

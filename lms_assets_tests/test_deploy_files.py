@@ -45,7 +45,7 @@ def test_the_helm_values_name_the_image_command_secrets_launcher_and_storage():
 
     # every env var the values and the Secret set is one the code or the instance reads
     names = {e["name"] for e in deployment["env"]} | set(secret["stringData"])
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text() + (ROOT / "docs" / "reference.md").read_text()
     prod_text = (DEPLOY / "dagster.prod.yaml").read_text()
     for name in names:
         assert f"`{name}`" in readme or f"env: {name}" in prod_text, f"{name} is neither documented nor read"

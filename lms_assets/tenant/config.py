@@ -82,7 +82,7 @@ def progress_every_s() -> float:
     return env_number("LMS_PROGRESS_EVERY_S", 10.0)
 
 
-# Days a range run commits at a time (issue #13): measured in bench/ (README "Guarantees").
+# Days a range run commits at a time (issue #13): measured in bench/ (docs/reference.md "Guarantees").
 DEFAULT_COMMIT_EVERY_DAYS = 7
 
 

@@ -2,7 +2,7 @@
 their enrolments, and CPD entries, each merged on its key.
 
 Knows nothing of Dagster; runs from plain Python, the tests and the assets alike.
-Config lives in section `sources.lms` (see README for every key and env var).
+Config lives in section `sources.lms` (see docs/reference.md for every key and env var).
 """
 
 from __future__ import annotations

@@ -136,7 +136,7 @@ LISTINGS = {listing.name: listing for listing in (CONTENTS, USERS, ACTIVITIES, A
 
 
 # Soft deletes of the dimensions: `deleted: true` from the API, or a row a complete listing no
-# longer returns (marked by the refresh, see README).
+# longer returns (marked by the refresh, see docs/reference.md).
 SOFT_DELETE_COLUMNS: TTableSchemaColumns = {
     "is_deleted": {"data_type": "bool"},
     "deleted_at": {"data_type": "timestamp"},
