@@ -128,6 +128,7 @@ def _wait_for_run(url: str, run_id: str) -> str:
 
 def test_make_dev_lms_opens_the_ui_on_ones_own_lms_with_oauth(lms_env, make_sandbox, tmp_path, dagster_home, monkeypatch):
     """`make dev-lms` (issue #37): no sandbox of its own, no injected password; the LMS and its OAuth client from the environment."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     _browser_or_skip()
@@ -147,6 +148,10 @@ def test_make_dev_lms_opens_the_ui_on_ones_own_lms_with_oauth(lms_env, make_sand
             browser = _open_browser(p)
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
             page.goto(f"{url}/assets/lms/users", wait_until="networkidle", timeout=120_000)
+            try:  # Dagster's first-visit newsletter dialog
+                page.get_by_role("button", name="Skip").click(timeout=15_000)
+            except PlaywrightTimeout:
+                pass
             page.get_by_text("users", exact=True).first.wait_for(timeout=60_000)
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "dev-lms-users.png"))
