@@ -19,6 +19,7 @@ from lms_assets_tests.helpers import expected_activities, query, utc
 
 pytestmark = pytest.mark.slow
 VOLUME = dict(activities=40_000, days=5)
+ACTIVITIES_80 = int(os.environ.get("LMS_TEST_CRASH_ACTIVITIES", "60000"))
 
 
 def _launch(home: Path) -> subprocess.Popen:
@@ -98,3 +99,32 @@ def test_sigkill_late_in_a_month_long_range_keeps_the_committed_days(lms_env, ma
     assert materialize(instance, "activities", first="2024-01-01", last="2024-01-30").success
     assert dict(query(db, "SELECT id, epoch_ms(date) FROM lms.activities")) == expected_activities(
         sb.data, utc(2024, 1, 1), utc(2024, 1, 31))
+
+
+@pytest.mark.parametrize("totals", [True, False], ids=["totals", "no-totals"])
+def test_sigkill_at_80_percent_of_a_steady_month_keeps_half_of_it(lms_env, make_sandbox, instance, dagster_home,
+                                                                  tmp_path, monkeypatch, totals):
+    """Issue #36: with the read-ahead a kill at 80% of the pages had committed 46% of a steady month (12 of 30 days).
+
+    The default slice size; the pages of the whole range counted on a full run first (without totals the
+    source reads days in parts, each ending on an empty page)."""
+    sb = make_sandbox(SandboxOptions(latency_ms=int(os.environ.get("LMS_TEST_CRASH_LATENCY_MS", "2")), totals=totals),
+                      profile="realistic", steady=True, activities=ACTIVITIES_80, days=30)
+    lms_env(sb)
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(tmp_path / "full.duckdb"))
+    assert materialize(instance, "activities", first="2024-01-01", last="2024-01-30").success
+    pages = _pages(sb)
+    sb.stats.reset()
+    monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(tmp_path / "killed.duckdb"))
+    monkeypatch.setenv("LMS_PIPELINES_DIR", str(tmp_path / "dlt-killed"))
+    proc = materialize_cli(dagster_home, "--select", "lms/activities", "--partition-range", "2024-01-01...2024-01-30",
+                           start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: _pages(sb) >= 0.8 * pages, proc)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    expected = {f"2024-01-{d:02d}": len(expected_activities(sb.data, utc(2024, 1, d), utc(2024, 1, d + 1))) for d in range(1, 31)}
+    landed = {str(d): n for d, n in query(tmp_path / "killed.duckdb",
+                                          "SELECT CAST(timezone('UTC', date) AS DATE), COUNT(*) FROM lms.activities GROUP BY 1")}
+    assert all(landed[day] == expected[day] for day in landed), "a day landed incomplete"
+    assert sum(landed.values()) >= 0.5 * sum(expected.values()), f"{len(landed)} of 30 days committed at 80% of {pages} pages"

@@ -83,6 +83,7 @@ class SandboxData:
     audiences: int = 8
     assignments: int = 12
     cpd_per_day: int = 20
+    steady: bool = False  # realistic records spread evenly over the days (no weekly rhythm, no growth)
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -117,7 +118,7 @@ class SandboxData:
         regular = n - len(specials)
         span = self.end_ms - self.start_ms
         out = list(specials)
-        if self.realistic:  # weekdays busier than weekends, and growth over the period: charts that are not flat
+        if self.realistic and not self.steady:  # weekdays busier than weekends, and growth over the period
             return sorted(out + self._rhythmic(regular))
         for i in range(regular):
             h = _mix(self.seed, "t", i)
