@@ -177,3 +177,38 @@ def test_a_renewal_under_concurrency_fetches_one_token(oauth_env, make_sandbox):
     issued = sb.stats.snapshot()["tokens_issued"]
     assert elapsed > 1.5 and 2 <= issued <= elapsed / 0.75 + 1  # a token lives 0.75 s of its 1 s
     assert _bearer_only(sb)
+
+
+def test_after_a_refused_token_no_more_401s_than_requests_in_flight(oauth_env, make_sandbox):
+    """Issue #36: the token was put on a request when it was prepared, and the request then waited in the
+    throttle; the members of 8 audiences were read by 8 x 8 threads. A token refused with 8 requests in
+    flight cost 20 refusals, 12 of them after the new token existed."""
+    import threading
+
+    from lms_assets_tests.helpers import query
+    from lms_assets_tests.test_assignments import expected_members
+
+    sb = make_sandbox(SandboxOptions(token_requests=25, latency_ms=20), profile="realistic", audiences=8)
+    db = oauth_env(sb)
+    threads = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            threads.append(sum(1 for t in threading.enumerate() if t.name.startswith("lms-")))
+            stop.wait(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        make_pipeline("lms_test").run(lms_source(max_concurrency=8, requests_per_second=15, per_page=10).with_resources(
+            "audiences", "audience_members"))
+    finally:
+        stop.set()
+        watcher.join()
+    served = sb.stats.snapshot()
+    refused_tokens = served["tokens_issued"] - 1
+    assert refused_tokens >= 2
+    assert served["by_status"]["401"] <= 8 * refused_tokens, served
+    assert max(threads) <= 8  # the reading threads: the parents' (each reading its pages alone), not 8 x 8
+    assert {tuple(r) for r in query(db, "SELECT audience_id, user_id FROM lms.audience_members")} == expected_members(sb.data)

@@ -122,6 +122,7 @@ def lms_source(
         make_auth(auth, session, username, password, client_id, client_secret, tenant_id, region, token_url)
     if request_stats is not None:
         request_stats.throttle, request_stats.auth = throttle, credentials
+    throttle.on_admit = getattr(credentials, "stamp", None)
     # Hooks run on every attempt, before dlt's retry decides: count first, renew a refused token once,
     # then check; a retryable status that survives every attempt is raised last.
     renew = [credentials.renew_on_401] if hasattr(credentials, "renew_on_401") else []

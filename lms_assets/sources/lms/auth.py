@@ -5,6 +5,12 @@ threads: unguarded, each thread that finds the token missing or expired fetches 
 renews only at the instant of expiry (a request sent a moment before arrives with a dead token)
 and turns a refused secret into a bare HTTPError. So the subclass below adds a lock, renewal a
 little before expiry, renewal once on a 401, and one sentence for each refusal.
+
+The token is read when the throttle admits a request (`stamp`, the throttle's `on_admit`), not when
+the request is prepared: a request prepared before a token was refused waited its turn in the
+throttle and then went out with the dead token (8 in flight at a revocation, 20 refused). The token
+endpoint is asked through a session of its own, outside the throttle, since a renewal happens
+inside a request's turn.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dlt.sources.helpers.rest_client.auth import AuthConfigBase, HttpBasicAuth, 
 from requests import PreparedRequest, RequestException, Response
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, describe_request, quoted_message
+from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, describe_request, make_session, quoted_message
 
 OAUTH_HINT = ("check sources.lms.client_id and sources.lms.client_secret (env SOURCES__LMS__CLIENT_ID / "
               "SOURCES__LMS__CLIENT_SECRET, or .dlt/secrets.toml)")
@@ -62,6 +68,7 @@ class LmsOAuth2(OAuth2ClientCredentials):
         self._lock = threading.Lock()
         self._expires_at = 0.0  # monotonic
         self.tokens_fetched = 0
+        self._token_session = make_session(max_attempts=3, backoff_factor=0.5, max_retry_delay=5, timeout=30)
 
     def __call__(self, request: PreparedRequest) -> PreparedRequest:
         with self._lock:
@@ -71,11 +78,16 @@ class LmsOAuth2(OAuth2ClientCredentials):
         request.headers["Authorization"] = f"Bearer {token}"
         return request
 
+    def stamp(self, request: PreparedRequest) -> None:
+        """At the request's turn in the throttle: the token valid now replaces the one it was prepared with."""
+        if str(request.headers.get("Authorization", "")).startswith("Bearer "):
+            self(request)
+
     def _obtain(self, renewing: bool) -> None:
         url = self.access_token_url
         try:
             # no session-wide auth on the token request (a session whose auth is this one would ask itself)
-            response = self.session.post(url, auth=_as_sent, **self.build_access_token_request())
+            response = self._token_session.post(url, auth=_as_sent, **self.build_access_token_request())
         except RequestException as exc:
             raise LmsAuthError(f"Could not reach the LMS token endpoint {url} ({type(exc).__name__}): check "
                                "sources.lms.region or sources.lms.token_url, and that the API is up.") from None

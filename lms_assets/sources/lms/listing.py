@@ -195,8 +195,10 @@ class ListingReader:
                                      hooks={"response": hooks or self.hooks}, data_selector=WHOLE_BODY)
         return next(iter(pages))
 
-    def _pages(self, path: str, query: dict, hooks: Optional[list] = None) -> Iterator[PageData]:
+    def _pages(self, path: str, query: dict, hooks: Optional[list] = None, concurrency: Optional[int] = None
+               ) -> Iterator[PageData]:
         hooks = hooks or self.hooks
+        concurrency = concurrency or self.max_concurrency
         first = self._page(path, query, 1, hooks)
         yield first
         total_pages = _int(pagination(first.response).get("totalPages"))
@@ -206,16 +208,16 @@ class ListingReader:
                 yield from self.client.paginate(path, params=query, paginator=TotalPagesPaginator(first_page=2),
                                                 hooks={"response": hooks}, data_selector=WHOLE_BODY)
             return
-        if self.max_concurrency == 1 or total_pages <= 2:
+        if concurrency == 1 or total_pages <= 2:
             for page in range(2, total_pages + 1):
                 yield self._page(path, query, page, hooks)
             return
         pending: deque[Future] = deque()
-        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-page") as pool:
+        with ThreadPoolExecutor(max_workers=min(concurrency, total_pages - 1), thread_name_prefix="lms-page") as pool:
             try:
                 page = 2
                 while page <= total_pages or pending:
-                    while page <= total_pages and len(pending) < self.max_concurrency:
+                    while page <= total_pages and len(pending) < concurrency:
                         pending.append(pool.submit(self._page, path, query, page, hooks))
                         page += 1
                     yield pending.popleft().result()
@@ -331,18 +333,22 @@ class ListingReader:
     def read_each(self, listing: Listing, parents: list[str], params: Optional[dict] = None
                   ) -> Iterator[tuple[str, list[dict]]]:
         """Every record of a per-parent `listing`, parent by parent in the order given; up to
-        `max_concurrency` parents read at once (the throttle bounds the requests in flight)."""
+        `max_concurrency` parents read at once, and the threads shared out between parents and their
+        pages: 8 parents each read by 8 page threads made 64 threads for 8 requests in flight."""
+        outer = max(1, min(self.max_concurrency, len(parents)))
+        inner = max(1, self.max_concurrency // outer)
+
         def whole(parent: str) -> list[dict]:
             # a listing re-read because it moved yields some records twice: the last read of each wins
-            records = {tuple(r.get(k) for k in listing.key): r for page in self.read(listing, params, parent=parent)
-                       for r in page}
+            records = {tuple(r.get(k) for k in listing.key): r
+                       for page in self.read(listing, params, parent=parent, concurrency=inner) for r in page}
             return list(records.values())
 
-        if self.max_concurrency == 1 or len(parents) <= 1:
+        if outer == 1:
             for parent in parents:
                 yield parent, whole(parent)
             return
-        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-parent") as pool:
+        with ThreadPoolExecutor(max_workers=outer, thread_name_prefix="lms-parent") as pool:
             futures = [(parent, pool.submit(whole, parent)) for parent in parents]
             try:
                 for parent, future in futures:
@@ -361,7 +367,7 @@ class ListingReader:
                 self.stats.announced[name] += total
 
     def read(self, listing: Listing, params: Optional[dict] = None, what: Optional[str] = None,
-             parent: Optional[str] = None) -> Iterator["Page"]:
+             parent: Optional[str] = None, concurrency: Optional[int] = None) -> Iterator["Page"]:
         """Yield the pages of `listing` (below `parent`, for a per-parent listing); re-read when the listing
         moved, fail after `max_reads`."""
         path = listing.path.format(id=parent) if parent is not None else listing.path
@@ -370,7 +376,7 @@ class ListingReader:
         for attempt in range(1, self.max_reads + 1):
             check = _Consistency()
             problem, shape = None, None
-            for page in self._pages(path, query, self._hooks_of.get(listing.name)):
+            for page in self._pages(path, query, self._hooks_of.get(listing.name), concurrency):
                 shape, records, keys = page_records(page, listing, shape)
                 problem = check.see(page.response, keys)
                 if problem:

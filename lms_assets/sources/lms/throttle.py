@@ -25,7 +25,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from requests import Response, Session
 from requests.adapters import HTTPAdapter
@@ -58,6 +58,8 @@ class Throttle:
         self._last_refusal = 0.0
         self._sent: deque[_Sent] = deque()
         self._paused_until = 0.0
+        # called with each request as it gets its turn: the OAuth token is put on it then (auth.py)
+        self.on_admit: Optional[Callable[[Any], None]] = None
         self._cond = threading.Condition()
 
     def _window(self) -> tuple[int, float] | None:
@@ -149,6 +151,8 @@ class _ThrottledAdapter(HTTPAdapter):
 
     def send(self, request: Any, *args: Any, **kwargs: Any) -> Response:
         with self.throttle.slot():
+            if self.throttle.on_admit is not None:
+                self.throttle.on_admit(request)
             response = super().send(request, *args, **kwargs)
         self.throttle.answered(response)
         return response
