@@ -18,17 +18,19 @@ import requests
 from dagster import DagsterInstance
 
 from lms_assets.sandbox.process import sandbox_process
-from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, COMPLIANCE_MODELS, HISTORY, lms_key
+from lms_assets.tenant.keys import ASSIGNMENT_RESOURCES, COMPLIANCE_MODELS, HISTORY
 from lms_assets.tenant.models.queries import query
 from lms_assets.tenant.partition_ranges import range_tags
+from lms_assets.tenant.tenant import Tenant
 from lms_assets.warehouse import Warehouse
 
 SANDBOX_USER, SANDBOX_PASSWORD = "sandbox", "sandbox-password"
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+DEMO = Tenant()  # the first tenant, lms_assets/defs/lms/defs.yaml: keys lms/..., dataset lms
 
 
 def _keys(*names: str) -> list:
-    return [lms_key(n) for n in names]
+    return [DEMO.key(n) for n in names]
 
 
 def _clock(base_url: str, day: date) -> None:

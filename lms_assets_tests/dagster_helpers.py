@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dagster import DagsterInstance
 
-from lms_assets.tenant.keys import lms_key as key
 from lms_assets.tenant.partition_ranges import range_tags
+from lms_assets_tests.keys import lms_key as key
 
 
 def materialize(instance: DagsterInstance, *names: str, partition: str | None = None,

@@ -36,13 +36,14 @@ def test_the_lookback_is_configurable(monkeypatch):
 
 def test_the_range_never_starts_before_the_first_partition():
     from lms_assets.tenant.automation.schedules import activity_range_for
+    from lms_assets_tests.keys import FIRST
 
     tick = datetime(2024, 3, 10, 0, 15, tzinfo=timezone.utc)
-    assert activity_range_for(tick, 0) == ("2024-03-09", "2024-03-09")
-    assert activity_range_for(tick, 6) == ("2024-03-03", "2024-03-09")
+    assert activity_range_for(tick, 0, FIRST) == ("2024-03-09", "2024-03-09")
+    assert activity_range_for(tick, 6, FIRST) == ("2024-03-03", "2024-03-09")
     # never before the first partition
-    assert activity_range_for(datetime(2024, 1, 2, 0, 15, tzinfo=timezone.utc), 2) == ("2024-01-01", "2024-01-01")
-    assert activity_range_for(datetime(2024, 1, 1, 0, 15, tzinfo=timezone.utc), 2) is None
+    assert activity_range_for(datetime(2024, 1, 2, 0, 15, tzinfo=timezone.utc), 2, FIRST) == ("2024-01-01", "2024-01-01")
+    assert activity_range_for(datetime(2024, 1, 1, 0, 15, tzinfo=timezone.utc), 2, FIRST) is None
 
 
 def test_dimensions_refresh_every_six_hours():

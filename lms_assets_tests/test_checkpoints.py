@@ -131,7 +131,7 @@ def test_the_daily_summary_automation_follows_the_committed_days_of_a_failed_run
     from dagster import evaluate_automation_conditions
 
     from lms_assets.definitions import defs
-    from lms_assets.tenant.keys import USER_ACTIVITY_DAILY
+    from lms_assets_tests.keys import USER_ACTIVITY_DAILY
 
     monkeypatch.setenv("LMS_COMMIT_EVERY_DAYS", "2")
     lms_env(make_sandbox(SandboxOptions(outage_after="2024-01-04T00:00:00Z"), profile="realistic"))

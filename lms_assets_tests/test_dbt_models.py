@@ -119,7 +119,7 @@ def test_a_model_whose_input_is_not_loaded_names_what_to_load(lms_env, real_sand
 
 def test_the_models_have_a_description_for_every_column():
     from lms_assets.definitions import defs
-    from lms_assets.tenant.keys import lms_key
+    from lms_assets_tests.keys import lms_key
 
     graph = defs.resolve_asset_graph()
     for name in ("user_activity_daily", "user_activity_summary", "content_engagement", *COMPLIANCE,

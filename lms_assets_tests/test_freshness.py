@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from dagster import AssetCheckKey
 
-from lms_assets.tenant.keys import ACTIVITIES
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
+from lms_assets_tests.keys import ACTIVITIES
 
 FRESHNESS = AssetCheckKey(ACTIVITIES, "freshness_check")
 

@@ -23,13 +23,6 @@ def ensure_project_config() -> None:
 ensure_project_config()
 
 
-def start_date() -> str:
-    """The first tenant's first day (`sources.lms.start_date`)."""
-    from lms_assets.tenant.tenant import FIRST
-
-    return FIRST.first_day()
-
-
 def env_number(name: str, default: int | float):
     """`name` from the environment, of `default`'s type; one sentence when it is not a number."""
     raw = os.environ.get(name)

@@ -6,7 +6,7 @@ from functools import cache
 
 from dagster import DailyPartitionsDefinition
 
-from lms_assets.tenant.tenant import FIRST, Tenant
+from lms_assets.tenant.tenant import Tenant
 
 
 def partitions_for(tenant: Tenant) -> DailyPartitionsDefinition:
@@ -18,9 +18,3 @@ def _daily(start_date: str) -> DailyPartitionsDefinition:
     # one object per start date: the assets, checks and schedules of a tenant compare equal partitions
     return DailyPartitionsDefinition(start_date=start_date, timezone="UTC")
 
-
-def __getattr__(name: str):
-    # `daily_partitions`: the first tenant's, for scripts and tests; built when asked, not at import.
-    if name == "daily_partitions":
-        return partitions_for(FIRST)
-    raise AttributeError(name)

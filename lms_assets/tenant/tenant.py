@@ -121,5 +121,3 @@ class Tenant:
         """This tenant's dlt source, configured from its section plus what its YAML fixes."""
         return self.source_factory()(**{**self.source_overrides(), "pii": self.pii_policy(), **kwargs})
 
-
-FIRST = Tenant()

@@ -23,10 +23,10 @@ from lms_assets.tenant.config import (
 )
 from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets.tenant.partitions import partitions_for
-from lms_assets.tenant.tenant import FIRST, Tenant
+from lms_assets.tenant.tenant import Tenant
 
 
-def activity_range_for(tick: datetime, lookback_days: int, tenant: Tenant = FIRST) -> tuple[str, str] | None:
+def activity_range_for(tick: datetime, lookback_days: int, tenant: Tenant) -> tuple[str, str] | None:
     """The partition keys a tick at `tick` loads: the previous UTC day and `lookback_days` before it."""
     last = (tick.astimezone(timezone.utc) - timedelta(days=1)).date()
     first = last - timedelta(days=max(lookback_days, 0))
@@ -37,7 +37,7 @@ def activity_range_for(tick: datetime, lookback_days: int, tenant: Tenant = FIRS
     return (first_key, last_key) if first_key <= last_key else None
 
 
-def ranged_request(context: ScheduleEvaluationContext, what: str, tenant: Tenant = FIRST, lookback: int | None = None):
+def ranged_request(context: ScheduleEvaluationContext, what: str, tenant: Tenant, lookback: int | None = None):
     """Yesterday and the lookback as one run for the whole range (the assets' single-run backfill policy)."""
     tick = context.scheduled_execution_time or datetime.now(timezone.utc)
     keys = activity_range_for(tick, activity_lookback_days() if lookback is None else lookback, tenant)

@@ -26,7 +26,7 @@ from lms_assets.tenant.ingestion.errors import as_failure
 from lms_assets.tenant.ingestion.slices import DAY, days_of, slices
 from lms_assets.tenant.keys import SOFT_DELETED, WINDOWED
 from lms_assets.tenant.resources import WarehouseResource
-from lms_assets.tenant.tenant import FIRST, Tenant
+from lms_assets.tenant.tenant import Tenant
 from lms_assets.warehouse import load_log, pending, qualified_table_name, window_sql
 from lms_assets.warehouse.deletes import mark_deleted
 from lms_assets.warehouse.outage import WarehouseUnavailableError
@@ -55,6 +55,7 @@ class Load:
 
     tables: tuple[str, ...]
     stats: RequestStats
+    tenant: Tenant
     window: Optional[LoadWindow] = None
     load_ids: list[str] = field(default_factory=list)
     rows_loaded: Counter = field(default_factory=Counter)
@@ -68,7 +69,6 @@ class Load:
     table_names: dict[str, str] = field(default_factory=dict)
     columns: dict[str, dict[str, Any]] = field(default_factory=dict)
     unlisted: Optional[dict[str, list[dict]]] = None  # a re-sync: the rows each table held before it
-    tenant: Tenant = FIRST
 
 
 # Called after each committed slice but the run's last: (the load so far, slice start, slice end, rows per UTC day).
@@ -80,7 +80,7 @@ def run_load(context: AssetExecutionContext, warehouse: WarehouseResource, tenan
              on_commit: Optional[OnCommit] = None, resync: bool = False) -> Load:
     limit_malloc_arenas()  # before the database and the reads start their threads
     tables = tuple(r for r in resources if tenant.key(r) in context.selected_asset_keys)
-    load = Load(tables, RequestStats(), window, tenant=tenant)
+    load = Load(tables, RequestStats(), tenant, window)
     store = warehouse.get(tenant.dataset)
     ahead: Optional[ReadAhead] = None
     with store.run_dir(pipeline_name) as workdir:

@@ -6,7 +6,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from lms_assets.tenant.keys import OWNERS
 from lms_assets.tenant.models.project import source_columns
-from lms_assets.tenant.tenant import FIRST, Tenant
+from lms_assets.tenant.tenant import Tenant
 
 DESCRIPTIONS = {
     "content": "Learning content from the LMS API `/v1/contents`, merged on `id`; nested fields as JSON.",
@@ -32,7 +32,7 @@ DESCRIPTIONS = {
 
 
 class LmsTranslator(DagsterDltTranslator):
-    def __init__(self, tenant: Tenant = FIRST):
+    def __init__(self, tenant: Tenant):
         self.tenant = tenant
 
     def get_asset_spec(self, data: DltResourceTranslatorData):
