@@ -43,28 +43,8 @@ def compliance_lookback_days() -> int:
     return env_number("LMS_COMPLIANCE_LOOKBACK_DAYS", 3)
 
 
-def compliance_cron() -> str:
-    return os.environ.get("LMS_COMPLIANCE_CRON", "55 0 * * *")
-
-
 def due_soon_days() -> int:
     return env_number("LMS_DUE_SOON_DAYS", 14)
-
-
-def dimensions_cron(given: str | None = None) -> str:
-    return given or os.environ.get("LMS_DIMENSIONS_CRON", "0 */6 * * *")
-
-
-def activities_cron(given: str | None = None) -> str:
-    return given or os.environ.get("LMS_ACTIVITIES_CRON", "15 0 * * *")
-
-
-def assignments_cron(given: str | None = None) -> str:
-    return given or os.environ.get("LMS_ASSIGNMENTS_CRON", "30 */6 * * *")
-
-
-def cpd_cron(given: str | None = None) -> str:
-    return given or os.environ.get("LMS_CPD_CRON", "45 0 * * *")
 
 
 def unknown_user_warn_share() -> float:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable, Optional
 
 from dagster import (
     DefaultScheduleStatus,
@@ -12,18 +15,10 @@ from dagster import (
     schedule,
 )
 
-from lms_assets.tenant.config import (
-    activities_cron,
-    activity_lookback_days,
-    assignments_cron,
-    compliance_cron,
-    compliance_lookback_days,
-    cpd_cron,
-    dimensions_cron,
-)
+from lms_assets.tenant.config import activity_lookback_days, compliance_lookback_days
 from lms_assets.tenant.partition_ranges import range_tags
 from lms_assets.tenant.partitions import partitions_for
-from lms_assets.tenant.tenant import Tenant
+from lms_assets.tenant.tenant import Crons, Tenant
 
 
 def activity_range_for(tick: datetime, lookback_days: int, tenant: Tenant) -> tuple[str, str] | None:
@@ -52,64 +47,50 @@ def tick_request(context: ScheduleEvaluationContext, what: str) -> RunRequest:
     return RunRequest(run_key=f"{what}-{tick.isoformat()}")
 
 
+@dataclass(frozen=True)
+class Row:
+    """One schedule of every tenant: `<prefix>_<name>` runs job `job` on the cron its YAML gives (`crons.<given>`),
+    else env `env`, else `default`; with `lookback`, as one ranged run of yesterday and the days before it."""
+
+    name: str
+    run_key: str  # the start of its runs' keys
+    job: str
+    given: Optional[str]
+    env: str
+    default: str
+    lookback: Optional[Callable[[], int]]
+    description: str
+
+    def cron(self, crons: Crons) -> str:
+        return (getattr(crons, self.given) if self.given else None) or os.environ.get(self.env, self.default)
+
+
+SCHEDULES = (
+    Row("activities_daily", "activities", "activities", "activities", "LMS_ACTIVITIES_CRON", "15 0 * * *", activity_lookback_days,
+        "Shortly after midnight UTC: yesterday's activities and a lookback for late arrivals, as one ranged run."),
+    Row("dimensions_refresh", "dimensions", "dimensions", "dimensions", "LMS_DIMENSIONS_CRON", "0 */6 * * *", None,
+        "Refresh content and users from the LMS API."),
+    Row("assignments_refresh", "assignments", "assignments", "assignments", "LMS_ASSIGNMENTS_CRON", "30 */6 * * *", None,
+        "Refresh audiences, members, assignments and changed enrolments; the compliance report follows."),
+    Row("cpd_daily", "cpd", "cpd", "cpd", "LMS_CPD_CRON", "45 0 * * *", activity_lookback_days,
+        "Shortly after midnight UTC: yesterday's CPD entries and the same lookback as activities, as one ranged run."),
+    Row("compliance_daily", "compliance-daily", "compliance_daily", None, "LMS_COMPLIANCE_CRON", "55 0 * * *", compliance_lookback_days,
+        "Shortly after midnight UTC: yesterday's compliance from the history, and the days of the lookback "
+        "(LMS_COMPLIANCE_LOOKBACK_DAYS, default 3) again, where a late load brought changes."),
+)
+
+
 def build_schedules(tenant: Tenant, jobs: dict) -> list:
-    """The tenant's five schedules; a cron its YAML gives wins over the `LMS_*_CRON` env var."""
-    crons = tenant.crons
+    """The tenant's schedules, one per row of SCHEDULES."""
+    return [_schedule(tenant, jobs, row) for row in SCHEDULES]
 
-    @schedule(
-        name=tenant.name("activities_daily"),
-        job=jobs["activities"],
-        cron_schedule=activities_cron(crons.activities),
-        execution_timezone="UTC",
-        default_status=DefaultScheduleStatus.RUNNING,
-        description="Shortly after midnight UTC: yesterday's activities and a lookback for late arrivals, as one ranged run.",
-    )
-    def activities_daily(context: ScheduleEvaluationContext):
-        return ranged_request(context, "activities", tenant)
 
-    @schedule(
-        name=tenant.name("dimensions_refresh"),
-        job=jobs["dimensions"],
-        cron_schedule=dimensions_cron(crons.dimensions),
-        execution_timezone="UTC",
-        default_status=DefaultScheduleStatus.RUNNING,
-        description="Refresh content and users from the LMS API.",
-    )
-    def dimensions_refresh(context: ScheduleEvaluationContext):
-        return tick_request(context, "dimensions")
+def _schedule(tenant: Tenant, jobs: dict, row: Row):
+    @schedule(name=tenant.name(row.name), job=jobs[row.job], cron_schedule=row.cron(tenant.crons),
+              execution_timezone="UTC", default_status=DefaultScheduleStatus.RUNNING, description=row.description)
+    def _tick(context: ScheduleEvaluationContext):
+        if row.lookback is None:
+            return tick_request(context, row.run_key)
+        return ranged_request(context, row.run_key, tenant, row.lookback())
 
-    @schedule(
-        name=tenant.name("assignments_refresh"),
-        job=jobs["assignments"],
-        cron_schedule=assignments_cron(crons.assignments),
-        execution_timezone="UTC",
-        default_status=DefaultScheduleStatus.RUNNING,
-        description="Refresh audiences, members, assignments and changed enrolments; the compliance report follows.",
-    )
-    def assignments_refresh(context: ScheduleEvaluationContext):
-        return tick_request(context, "assignments")
-
-    @schedule(
-        name=tenant.name("cpd_daily"),
-        job=jobs["cpd"],
-        cron_schedule=cpd_cron(crons.cpd),
-        execution_timezone="UTC",
-        default_status=DefaultScheduleStatus.RUNNING,
-        description="Shortly after midnight UTC: yesterday's CPD entries and the same lookback as activities, as one ranged run.",
-    )
-    def cpd_daily(context: ScheduleEvaluationContext):
-        return ranged_request(context, "cpd", tenant)
-
-    @schedule(
-        name=tenant.name("compliance_daily"),
-        job=jobs["compliance_daily"],
-        cron_schedule=compliance_cron(),
-        execution_timezone="UTC",
-        default_status=DefaultScheduleStatus.RUNNING,
-        description=("Shortly after midnight UTC: yesterday's compliance from the history, and the days of the lookback "
-                     "(LMS_COMPLIANCE_LOOKBACK_DAYS, default 3) again, where a late load brought changes."),
-    )
-    def compliance_daily(context: ScheduleEvaluationContext):
-        return ranged_request(context, "compliance-daily", tenant, compliance_lookback_days())
-
-    return [activities_daily, dimensions_refresh, assignments_refresh, cpd_daily, compliance_daily]
+    return _tick
