@@ -261,74 +261,7 @@ class ListingReader:
     def _sub_windows(self, listing: Listing, windows: list[tuple[datetime, datetime]],
                      params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
                      parts: int = 1) -> Iterator[tuple[datetime, datetime, Page]]:
-        # One thread a sub-window, all handing their pages to one queue of 2 x max_concurrency pages, taken as
-        # they come: at most `max_concurrency` sub-windows are read at once and about 3 x max_concurrency pages
-        # are held, whatever the window's size. (Taken in order, a day's thread would wait on its full queue
-        # until every day before it was done: measured, 41 requests/s at 8 in flight and 40 ms, as one at a time.)
-        # With `parts` > 1, a day whose first page is full hands back that many parts of it instead of its pages.
-        one_at_a_time = ListingReader(self.client, self.hooks, self.per_page, self.max_reads, self.stats, 1, self.decoders)
-        per_page = min(self.per_page, listing.max_per_page)
-        windows = list(windows)
-        stop = threading.Event()
-        lock = threading.Lock()
-        pages: queue.Queue = queue.Queue(maxsize=2 * self.max_concurrency)
-        futures: list[Future] = []
-
-        def put(item: Any) -> bool:
-            while not stop.is_set():
-                try:
-                    pages.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def read_window(i: int, splittable: bool) -> None:
-            lo, hi = windows[i]
-            if stop.is_set():  # the read was given up before this sub-window's turn came
-                return
-            try:
-                read = one_at_a_time.read(listing, params_of(lo, hi), what_of(lo, hi))
-                for page in read:
-                    if splittable and len(page) >= per_page:
-                        read.close()  # a heavy day: its parts instead, this first page discarded
-                        cut = utc_parts(lo, hi, parts)
-                        # counted before any part can start: a part's _DONE arriving before its day's _SPLIT
-                        # would let the reader stop short and lose the rest of the window
-                        if not put((i, (_SPLIT, len(cut)))):
-                            return
-                        with lock:
-                            first = len(windows)
-                            windows.extend(cut)
-                            futures.extend(pool.submit(read_window, j, False) for j in range(first, len(windows)))
-                        return
-                    splittable = False
-                    if not put((i, page)):
-                        return
-                put((i, _DONE))
-            except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread, raised there
-                put((i, exc))
-
-        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-day") as pool:
-            try:
-                remaining = len(windows)  # counted before any can split: a split adds its hours itself
-                with lock:  # started in order, `max_concurrency` at a time
-                    futures.extend(pool.submit(read_window, i, parts > 1) for i in range(remaining))
-                while remaining:
-                    i, item = pages.get()
-                    if item is _DONE:
-                        remaining -= 1
-                    elif isinstance(item, tuple) and item and item[0] is _SPLIT:
-                        remaining += item[1] - 1
-                    elif isinstance(item, BaseException):
-                        raise item
-                    else:
-                        yield windows[i][0], windows[i][1], item
-            finally:  # done, failed or abandoned: the others stop asking, those not begun never start
-                stop.set()
-                with lock:
-                    for future in futures:
-                        future.cancel()
+        yield from _SubWindowRead(self, listing, windows, params_of, what_of, parts).pages_as_they_come()
 
     def read_each(self, listing: Listing, parents: list[str], params: Optional[dict] = None
                   ) -> Iterator[tuple[str, list[dict]]]:
@@ -396,3 +329,87 @@ class ListingReader:
             "The listing kept changing while it was paged, or the API's totals are wrong: re-run later, "
             "or allow more reads with sources.lms.max_listing_reads (env SOURCES__LMS__MAX_LISTING_READS)."
         )
+
+
+class _SubWindowRead:
+    """One read of a window's sub-windows, and what its threads share.
+
+    One thread a sub-window, all handing their pages to one queue of 2 x max_concurrency pages, taken as
+    they come: at most `max_concurrency` sub-windows are read at once and about 3 x max_concurrency pages
+    are held, whatever the window's size. (Taken in order, a day's thread would wait on its full queue
+    until every day before it was done: measured, 41 requests/s at 8 in flight and 40 ms, as one at a time.)
+    With `parts` > 1, a day whose first page is full hands back that many parts of it instead of its pages.
+    """
+
+    def __init__(self, reader: ListingReader, listing: Listing, windows: list[tuple[datetime, datetime]],
+                 params_of: Callable[[datetime, datetime], dict], what_of: Callable[[datetime, datetime], str],
+                 parts: int) -> None:
+        self.one_at_a_time = ListingReader(reader.client, reader.hooks, reader.per_page, reader.max_reads,
+                                           reader.stats, 1, reader.decoders)
+        self.listing, self.params_of, self.what_of, self.parts = listing, params_of, what_of, parts
+        self.per_page = min(reader.per_page, listing.max_per_page)
+        self.max_concurrency = reader.max_concurrency
+        self.windows = list(windows)
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.pages: queue.Queue = queue.Queue(maxsize=2 * reader.max_concurrency)
+        self.futures: list[Future] = []
+        self.pool: Optional[ThreadPoolExecutor] = None
+
+    def put(self, item: Any) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.pages.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read_window(self, i: int, splittable: bool) -> None:
+        lo, hi = self.windows[i]
+        if self.stop.is_set():  # the read was given up before this sub-window's turn came
+            return
+        try:
+            read = self.one_at_a_time.read(self.listing, self.params_of(lo, hi), self.what_of(lo, hi))
+            for page in read:
+                if splittable and len(page) >= self.per_page:
+                    read.close()  # a heavy day: its parts instead, this first page discarded
+                    cut = utc_parts(lo, hi, self.parts)
+                    # counted before any part can start: a part's _DONE arriving before its day's _SPLIT
+                    # would let the reader stop short and lose the rest of the window
+                    if not self.put((i, (_SPLIT, len(cut)))):
+                        return
+                    with self.lock:
+                        first = len(self.windows)
+                        self.windows.extend(cut)
+                        self.futures.extend(self.pool.submit(self.read_window, j, False) for j in range(first, len(self.windows)))
+                    return
+                splittable = False
+                if not self.put((i, page)):
+                    return
+            self.put((i, _DONE))
+        except BaseException as exc:  # noqa: BLE001 - handed to the reader's thread, raised there
+            self.put((i, exc))
+
+    def pages_as_they_come(self) -> Iterator[tuple[datetime, datetime, "Page"]]:
+        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="lms-day") as pool:
+            self.pool = pool
+            try:
+                remaining = len(self.windows)  # counted before any can split: a split adds its hours itself
+                with self.lock:  # started in order, `max_concurrency` at a time
+                    self.futures.extend(pool.submit(self.read_window, i, self.parts > 1) for i in range(remaining))
+                while remaining:
+                    i, item = self.pages.get()
+                    if item is _DONE:
+                        remaining -= 1
+                    elif isinstance(item, tuple) and item and item[0] is _SPLIT:
+                        remaining += item[1] - 1
+                    elif isinstance(item, BaseException):
+                        raise item
+                    else:
+                        yield self.windows[i][0], self.windows[i][1], item
+            finally:  # done, failed or abandoned: the others stop asking, those not begun never start
+                self.stop.set()
+                with self.lock:
+                    for future in self.futures:
+                        future.cancel()
