@@ -20,7 +20,10 @@ import requests
 
 from lms_assets.sources.lms import settings
 from lms_assets.sources.lms.auth import OAUTH_HINT, make_auth, region_base_url
-from lms_assets.sources.lms.helpers import CREDENTIALS_HINT, LmsError, api_message, for_section, make_session, parse_start_date, records_in
+from lms_assets.sources.lms.errors import CREDENTIALS_HINT, LmsError, for_section
+from lms_assets.sources.lms.responses import api_message, records_in
+from lms_assets.sources.lms.session import make_session
+from lms_assets.sources.lms.timestamps import parse_start_date
 from lms_assets.tenant.config import ensure_project_config
 
 ENDPOINTS = (("content", settings.CONTENTS_PATH, settings.CONTENT_FIELDS),

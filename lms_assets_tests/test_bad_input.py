@@ -7,7 +7,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from lms_assets.sandbox import SandboxOptions
 from lms_assets.sources.lms import lms_source
-from lms_assets.sources.lms.helpers import LmsConfigError
+from lms_assets.sources.lms.errors import LmsConfigError
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.cli import finish, materialize_cli
 from lms_assets_tests.dagster_helpers import materialize

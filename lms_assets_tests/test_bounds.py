@@ -76,7 +76,7 @@ def test_a_refused_timestamp_fails_at_once_naming_parameter_value_message_and_ke
 
 
 def test_a_timestamp_format_without_seconds_is_refused_before_any_request(lms_env, make_sandbox, monkeypatch):
-    from lms_assets.sources.lms.helpers import LmsConfigError
+    from lms_assets.sources.lms.errors import LmsConfigError
 
     sb = make_sandbox(profile="realistic")
     lms_env(sb)

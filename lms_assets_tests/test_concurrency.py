@@ -9,7 +9,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from lms_assets.sandbox import SandboxOptions
 from lms_assets.sources.lms import RequestStats, lms_source
-from lms_assets.sources.lms.helpers import LmsConfigError
+from lms_assets.sources.lms.errors import LmsConfigError
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
 from lms_assets_tests.helpers import expected_activities, ids, query, row_count, utc

@@ -9,7 +9,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from lms_assets.sandbox import SandboxOptions
 from lms_assets.sources.lms import RequestStats, lms_source
 from lms_assets.sources.lms.auth import region_base_url, token_url
-from lms_assets.sources.lms.helpers import LmsConfigError
+from lms_assets.sources.lms.errors import LmsConfigError
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import materialize
 from lms_assets_tests.helpers import expected_activities, ids, row_count, utc

@@ -102,7 +102,7 @@ def test_the_email_check_fails_when_an_email_address_remains(lms_env, real_sandb
 def test_members_emails_are_hashed_like_users_and_their_keys_kept(lms_env, real_sandbox, monkeypatch):
     # issue #20: the policy reaches the new listings; the same address hashes the same in both tables
     from lms_assets.sources.lms import lms_source
-    from lms_assets.sources.lms.helpers import LmsConfigError
+    from lms_assets.sources.lms.errors import LmsConfigError
     from lms_assets.warehouse import make_pipeline
 
     db = lms_env(real_sandbox)
@@ -132,7 +132,7 @@ def test_members_emails_are_hashed_like_users_and_their_keys_kept(lms_env, real_
 ])
 def test_a_policy_that_protects_a_kind_in_one_resource_only_is_refused(monkeypatch, setting, refused):
     # issue #39: hashing "the email" of users while members keep it raw is refused, in one sentence naming both
-    from lms_assets.sources.lms.helpers import LmsConfigError
+    from lms_assets.sources.lms.errors import LmsConfigError
     from lms_assets.sources.lms.pii import PiiPolicy
 
     monkeypatch.setenv("SOURCES__LMS__PII_KEY", KEY)

@@ -67,7 +67,7 @@ def test_retry_after_zero_still_backs_off(lms_env, make_sandbox, monkeypatch):
     """A 429 with `Retry-After: 0` must not burn every attempt in an instant (issue #2)."""
     import time
 
-    from lms_assets.sources.lms.helpers import make_session
+    from lms_assets.sources.lms.session import make_session
 
     sb = make_sandbox(SandboxOptions(fail_paths=(), fault_rate=1.0, retry_after=(0,)))
     session = make_session(max_attempts=3, backoff_factor=0.2, max_retry_delay=5, timeout=5)
@@ -103,7 +103,7 @@ def test_thirty_percent_faults_through_dagster_exact_with_every_retry_counted(lm
 def test_retry_after_seconds_are_honoured(lms_env, make_sandbox):
     import time
 
-    from lms_assets.sources.lms.helpers import make_session
+    from lms_assets.sources.lms.session import make_session
 
     sb = make_sandbox(SandboxOptions(fault_rate=1.0, fault_statuses=(429,), retry_after=(1,)))
     session = make_session(max_attempts=2, backoff_factor=0.01, max_retry_delay=5, timeout=5)

@@ -158,7 +158,7 @@ def test_pagination_ends_right(lms_env, make_sandbox, totals, contents):
 @pytest.mark.parametrize("bypassed", [False, True], ids=["through-the-proxy", "no_proxy"])
 def test_the_environments_proxy_settings_are_honoured(lms_env, sandbox, monkeypatch, bypassed):
     """A proxy named in the environment is used unless NO_PROXY names the host: the session reads these
-    variables once per host (helpers.environment_once_per_host), not never."""
+    variables once per host (session.environment_once_per_host), not never."""
     from lms_assets.sandbox.process import free_port
 
     lms_env(sandbox)

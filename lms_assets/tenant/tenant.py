@@ -18,8 +18,9 @@ import dlt
 from dagster import AssetKey
 
 from lms_assets.sources.lms import lms_source
-from lms_assets.sources.lms.helpers import for_section, parse_start_date
+from lms_assets.sources.lms.errors import for_section
 from lms_assets.sources.lms.pii import PiiPolicy
+from lms_assets.sources.lms.timestamps import parse_start_date
 from lms_assets.tenant.config import ensure_project_config
 
 ensure_project_config()  # dlt must find the project's .dlt/ before a tenant reads its section

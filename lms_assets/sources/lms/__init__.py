@@ -19,27 +19,19 @@ from lms_assets.sources.lms.activity_records import ActivityPageDecoder
 from lms_assets.sources.lms.arrow import activities_table, quiet_kept_hints_notice
 from lms_assets.sources.lms.auth import make_auth, region_base_url
 from lms_assets.sources.lms.dedup import MERGE, IdLedger, declare_deduplicated, forget_deduplicated
+from lms_assets.sources.lms.errors import LmsConfigError, LmsResponseError
 from lms_assets.sources.lms.heap import older_objects_frozen
-from lms_assets.sources.lms.helpers import (
-    LmsConfigError,
-    LmsResponseError,
-    RequestStats,
-    as_utc,
-    check_response,
-    describe_request,
-    lower_bound,
-    make_session,
-    parse_instant,
-    parse_start_date,
-    upper_bound,
-)
 from lms_assets.sources.lms.listing import ListingReader
 from lms_assets.sources.lms.malloc_arenas import limit_malloc_arenas
 from lms_assets.sources.lms.pii import PiiPolicy
 from lms_assets.sources.lms.progress import Progress, ProgressReporter
 from lms_assets.sources.lms.read_ahead import ReadAhead
+from lms_assets.sources.lms.responses import check_response, describe_request
+from lms_assets.sources.lms.session import make_session
 from lms_assets.sources.lms.shape import RecordShaper
+from lms_assets.sources.lms.stats import RequestStats
 from lms_assets.sources.lms.throttle import Throttle
+from lms_assets.sources.lms.timestamps import as_utc, lower_bound, parse_instant, parse_start_date, upper_bound
 
 
 # A column that changes type fails the load with a clear error instead of growing a variant

@@ -14,7 +14,7 @@ import orjson
 import pyarrow as pa
 
 from lms_assets.sources.lms.activity_records import ActivityRecord, raw_json
-from lms_assets.sources.lms.helpers import LmsResponseError
+from lms_assets.sources.lms.errors import LmsResponseError
 from lms_assets.sources.lms.settings import ACTIVITIES_FIELDS, column_name
 
 

@@ -23,7 +23,9 @@ from dlt.sources.helpers.rest_client.auth import AuthConfigBase, HttpBasicAuth, 
 from requests import PreparedRequest, RequestException, Response
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import LmsAuthError, LmsConfigError, describe_request, make_session, quoted_message
+from lms_assets.sources.lms.errors import LmsAuthError, LmsConfigError
+from lms_assets.sources.lms.responses import describe_request, quoted_message
+from lms_assets.sources.lms.session import make_session
 
 OAUTH_HINT = ("check sources.lms.client_id and sources.lms.client_secret (env SOURCES__LMS__CLIENT_ID / "
               "SOURCES__LMS__CLIENT_SECRET, or .dlt/secrets.toml)")

@@ -27,8 +27,10 @@ from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator, Sing
 from requests import Response
 
 from lms_assets.sources.lms import settings
-from lms_assets.sources.lms.helpers import LmsResponseError, RequestStats, check_response, describe_request, records_in
+from lms_assets.sources.lms.errors import LmsResponseError
+from lms_assets.sources.lms.responses import check_response, describe_request, records_in
 from lms_assets.sources.lms.settings import Listing
+from lms_assets.sources.lms.stats import RequestStats
 
 log = logging.getLogger(__name__)
 # The whole body: a listing answers with an envelope or a bare array, and the reader tells which.

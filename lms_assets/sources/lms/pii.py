@@ -23,7 +23,7 @@ from typing import Any, Optional
 import dlt
 import orjson
 
-from lms_assets.sources.lms.helpers import LmsConfigError
+from lms_assets.sources.lms.errors import LmsConfigError
 
 POLICIES = ("keep", "hash", "drop")
 RESOURCES = ("users", "content", "audiences", "audience_members", "assignments", "enrolments", "cpd_entries")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lms_assets.sources.lms.helpers import LmsResponseError
+from lms_assets.sources.lms.errors import LmsResponseError
 
 
 def _kind(value: Any) -> str:

@@ -9,14 +9,8 @@ from dagster import Failure
 from dlt.common.configuration.exceptions import ConfigFieldMissingException, ConfigValueCannotBeCoercedException
 from dlt.common.schema.exceptions import DataValidationError
 
-from lms_assets.sources.lms.helpers import (
-    LmsAuthError,
-    LmsConfigError,
-    LmsError,
-    LmsRefusedError,
-    for_section,
-    quoted_message,
-)
+from lms_assets.sources.lms.errors import LmsAuthError, LmsConfigError, LmsError, LmsRefusedError, for_section
+from lms_assets.sources.lms.responses import quoted_message
 from lms_assets.warehouse.memory import exception_chain, is_out_of_memory
 from lms_assets.warehouse.outage import WarehouseUnavailableError
 
