@@ -62,3 +62,18 @@ def pg(url: str, sql: str) -> list[tuple]:
     with psycopg2.connect(url) as con, con.cursor() as cur:
         cur.execute(sql)
         return cur.fetchall()
+
+
+SEED_RESOURCES = ("content", "users", "activities")
+
+
+def load_source(*resources: str, pipeline: str = "lms_test", **kwargs):
+    """Run the LMS source (`resources`, else the seed's three) into the test's warehouse, as a script would;
+    `kwargs` are the source's. Returns the run's RequestStats."""
+    from lms_assets.sources.lms import lms_source
+    from lms_assets.sources.lms.stats import RequestStats
+    from lms_assets.warehouse import make_pipeline
+
+    stats = kwargs.pop("request_stats", None) or RequestStats()
+    make_pipeline(pipeline).run(lms_source(request_stats=stats, **kwargs).with_resources(*(resources or SEED_RESOURCES)))
+    return stats

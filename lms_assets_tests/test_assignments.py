@@ -6,18 +6,13 @@ import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from lms_assets.sandbox import SandboxOptions
-from lms_assets.sources.lms import RequestStats, lms_source
-from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
-from lms_assets_tests.helpers import epoch_ms, query, row_count
+from lms_assets_tests.helpers import epoch_ms, load_source, query, row_count
 
 ASSIGNMENT_TABLES = ("audiences", "audience_members", "assignments", "enrolments")
 
 
-def _load(*resources: str, pipeline: str = "lms_test", **kwargs):
-    stats = RequestStats()
-    make_pipeline(pipeline).run(lms_source(request_stats=stats, **kwargs).with_resources(*resources))
-    return stats
+_load = load_source
 
 
 def expected_members(data) -> set[tuple[str, str]]:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from lms_assets.sandbox import SandboxOptions
 from lms_assets.sources.lms import lms_source
-from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.conftest import PASSWORD
-from lms_assets_tests.helpers import expected_activities, ids, query, row_count, utc
+from lms_assets_tests.helpers import expected_activities, ids, load_source, query, row_count, utc
 
 DOCUMENTED = "%Y-%m-%d %H:%M:%S"
 
 
-def _load(**kwargs):
-    make_pipeline("lms_test").run(lms_source(**kwargs).with_resources("activities"))
+_load = partial(load_source, "activities")
 
 
 def _landed(db) -> dict[str, int]:

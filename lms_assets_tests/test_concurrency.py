@@ -12,17 +12,14 @@ from lms_assets.sources.lms import RequestStats, lms_source
 from lms_assets.sources.lms.errors import LmsConfigError
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import materialization_metadata, materialize
-from lms_assets_tests.helpers import expected_activities, ids, query, row_count, utc
+from lms_assets_tests.helpers import expected_activities, ids, load_source, query, row_count, utc
 
 WINDOW = dict(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6))
 DATA = dict(profile="realistic", activities=6_000, days=5)  # 30 pages of activities at 200
 
 
 def _load(**kwargs) -> RequestStats:
-    stats = RequestStats()
-    make_pipeline("lms_test").run(lms_source(request_stats=stats, **WINDOW, **kwargs)
-                                  .with_resources("content", "users", "activities"))
-    return stats
+    return load_source(**WINDOW, **kwargs)
 
 
 def _assert_exact(db, sb) -> None:

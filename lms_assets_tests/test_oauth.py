@@ -3,6 +3,8 @@ refusals in one sentence, the secret and the token nowhere (issue #20)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -12,7 +14,7 @@ from lms_assets.sources.lms.auth import region_base_url, token_url
 from lms_assets.sources.lms.errors import LmsConfigError
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import materialize
-from lms_assets_tests.helpers import expected_activities, ids, row_count, utc
+from lms_assets_tests.helpers import expected_activities, ids, load_source, row_count, utc
 
 CLIENT_SECRET = "Oa-unique-Cl1entSecret-9931"
 
@@ -34,9 +36,8 @@ def oauth_env(lms_env, monkeypatch):
     return point_at
 
 
-def _load(**kwargs):
-    make_pipeline("lms_test").run(lms_source(window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6), **kwargs)
-                                  .with_resources("users", "activities", "assignments", "enrolments"))
+_load = partial(load_source, "users", "activities", "assignments", "enrolments",
+                window_start=utc(2024, 1, 1), window_end=utc(2024, 1, 6))
 
 
 def _bearer_only(sb) -> bool:

@@ -11,13 +11,12 @@ from lms_assets.sources.lms import lms_source
 from lms_assets.sources.lms.settings import column_name
 from lms_assets.warehouse import make_pipeline
 from lms_assets_tests.dagster_helpers import materialize
-from lms_assets_tests.helpers import as_json, epoch_ms, expected_activities, query, row_count, utc
+from lms_assets_tests.helpers import as_json, epoch_ms, expected_activities, load_source, query, row_count, utc
 
 TEMPORAL = {"createdAt", "updatedAt", "firstLogin", "lastLogin", "date"}
 
 
-def _load(**kwargs):
-    make_pipeline("lms_test").run(lms_source(**kwargs).with_resources("content", "users", "activities"))
+_load = load_source  # the seed's three resources
 
 
 def _landed(db, table: str) -> dict[str, dict]:

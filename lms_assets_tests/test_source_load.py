@@ -9,14 +9,9 @@ import sys
 import pytest
 
 from lms_assets.sources.lms import lms_source
-from lms_assets.warehouse import make_pipeline
-from lms_assets_tests.helpers import as_json, expected_activities, ids, query, utc
+from lms_assets_tests.helpers import as_json, expected_activities, ids, load_source, query, utc
 
-
-def _load(**kwargs):
-    pipeline = make_pipeline("lms_test")
-    pipeline.run(lms_source(**kwargs).with_resources("content", "users", "activities"))  # the seed's three
-    return pipeline
+_load = load_source  # the seed's three resources
 
 
 def test_full_load_equals_the_sandbox(lms_env, sandbox, tmp_path):
