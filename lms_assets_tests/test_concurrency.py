@@ -69,7 +69,7 @@ def test_requests_per_second_is_never_exceeded_across_threads(lms_env, make_sand
 def test_requests_per_second_holds_at_the_api_when_requests_arrive_late_and_out_of_order(lms_env, make_sandbox, monkeypatch):
     # A request arrives some time between its turn and its answer; counted from its turn, one held on
     # the way (here up to 150 ms) and the one sent a window after it land in the same second at the API.
-    sb = make_sandbox(SandboxOptions(arrival_jitter_ms=150), **DATA)
+    sb = make_sandbox(SandboxOptions(arrival_jitter_ms=150, latency_ms=40), **DATA)  # answers take time: requests overlap
     db = lms_env(sb)
     monkeypatch.setenv("SOURCES__LMS__PER_PAGE", "100")
     monkeypatch.setenv("SOURCES__LMS__REQUESTS_PER_SECOND", "20")
