@@ -43,9 +43,9 @@ TRANSIENT = (
 )
 PERMANENT = (
     ("no space left on device", "the disk is full"),
-    ("read-only", "the database file is read-only"),
-    ("readonly", "the database file is read-only"),
-    ("permission denied", "the database file may not be written by this process"),
+    ("read-only", "the warehouse is read-only here"),
+    ("readonly", "the warehouse is read-only here"),
+    ("permission denied", "the warehouse refused the write (permission denied)"),
 )
 
 
